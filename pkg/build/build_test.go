@@ -219,7 +219,9 @@ func TestBuildErrorsWriteNothing(t *testing.T) {
 			os.Remove(filepath.Join(d, "package-lock.json"))
 			os.WriteFile(filepath.Join(d, "yarn.lock"), []byte("# yarn\n"), 0o644)
 		}, []string{"yarn.lock", "only npm", "--package-lock-only"}},
-		{"broken package.json", func(d string) { os.WriteFile(filepath.Join(d, "package.json"), []byte("{\n  \"name\": \"x\",\n}"), 0o644) }, []string{"package.json is not valid JSON", "line 3"}},
+		{"broken package.json", func(d string) {
+			os.WriteFile(filepath.Join(d, "package.json"), []byte("{\n  \"name\": \"x\",\n}"), 0o644)
+		}, []string{"package.json is not valid JSON", "line 3"}},
 		{"no package.json", func(d string) { os.Remove(filepath.Join(d, "package.json")) }, []string{"no package.json"}},
 		{"symlink escape", func(d string) { os.Symlink("../../../etc/passwd", filepath.Join(d, "lib", "secrets")) }, []string{"lib/secrets", "leaves the tree", ".aetherignore"}},
 		{"absolute symlink", func(d string) { os.Symlink("/etc/passwd", filepath.Join(d, "passwd")) }, []string{"passwd", "absolute"}},
