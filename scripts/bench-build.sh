@@ -4,4 +4,4 @@
 # node_modules-like tree, in one run; prints medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go run ./pkg/internal/benchbuild "$@"
+go run ./internal/benchbuild "$@"

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aetherengine/aether/pkg/internal/treegen"
+	"github.com/aetherengine/aether/internal/treegen"
 )
 
 // benchTree returns a generated tree kept in the user cache dir between runs

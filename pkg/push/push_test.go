@@ -20,8 +20,8 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/aetherengine/aether/pkg/build"
-	"github.com/aetherengine/aether/pkg/internal/regtest"
-	"github.com/aetherengine/aether/pkg/internal/testtools"
+	"github.com/aetherengine/aether/internal/regtest"
+	"github.com/aetherengine/aether/internal/testtools"
 	"github.com/aetherengine/aether/pkg/registry"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aetherengine/aether/pkg/internal/regtest"
+	"github.com/aetherengine/aether/internal/regtest"
 )
 
 // run executes the CLI in-process and returns exit code, stdout, stderr.

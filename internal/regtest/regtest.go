@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aetherengine/aether/pkg/internal/testtools"
+	"github.com/aetherengine/aether/internal/testtools"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 )
 

@@ -18,7 +18,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/aetherengine/aether/pkg/internal/treegen"
+	"github.com/aetherengine/aether/internal/treegen"
 	"github.com/aetherengine/aether/pkg/layer"
 )
 
