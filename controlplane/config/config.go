@@ -1,0 +1,228 @@
+// Package config resolves the control plane's settings: flags, then AETHER_*
+// environment variables, then an optional config file (YAML or JSON), then
+// defaults. The setting names are the ones the Helm chart's values use.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is the control plane's configuration.
+type Config struct {
+	// Addr is the listen address (host:port).
+	Addr string `json:"addr"`
+	// Database is sqlite:///path/aether.db or postgres://…
+	Database string `json:"database"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `json:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `json:"log_format"`
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// ShutdownTimeout is how long in-flight requests get on SIGTERM.
+	ShutdownTimeout Duration `json:"shutdown_timeout"`
+	// DefaultNamespace is a new app's namespace when none is given.
+	DefaultNamespace string `json:"default_namespace"`
+	// BootstrapAdminKey becomes the first admin key of an empty store
+	// (environment or file only: never a flag, which ps would show).
+	BootstrapAdminKey string `json:"bootstrap_admin_key"`
+}
+
+// Duration is a time.Duration written as "30s" in files.
+type Duration time.Duration
+
+// UnmarshalJSON reads "30s" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		*d = Duration(time.Duration(n * float64(time.Second)))
+		return nil
+	}
+	return fmt.Errorf("%q is not a duration (e.g. 30s)", s)
+}
+
+// MarshalJSON writes "30s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// Defaults is the configuration before anything overrides it.
+func Defaults() Config {
+	return Config{
+		Addr:             "127.0.0.1:8080",
+		Database:         "sqlite://" + filepath.Join(DataDir(), "aether.db"),
+		LogLevel:         "info",
+		LogFormat:        "text",
+		MaxBodyBytes:     1 << 20,
+		ShutdownTimeout:  Duration(30 * time.Second),
+		DefaultNamespace: "default",
+	}
+}
+
+// DataDir is where the embedded SQLite database lives by default:
+// $XDG_DATA_HOME/aether, else ~/.local/share/aether.
+func DataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "aether")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "aether")
+	}
+	return filepath.Join(home, ".local", "share", "aether")
+}
+
+// Setting is one configurable value, named alike as flag (--name), file key
+// (name with '_') and environment variable (Env).
+type Setting struct {
+	Name  string
+	Env   string
+	Usage string
+	// Secret settings are never flags.
+	Secret bool
+	set    func(c *Config, v string) error
+}
+
+// Settings lists every setting.
+var Settings = []Setting{
+	{Name: "addr", Env: "AETHER_ADDR", Usage: "listen address host:port", set: func(c *Config, v string) error { c.Addr = v; return nil }},
+	{Name: "database", Env: "AETHER_DATABASE", Usage: "sqlite:///path/aether.db or postgres://user@host/db", set: func(c *Config, v string) error { c.Database = v; return nil }},
+	{Name: "log-level", Env: "AETHER_LOG_LEVEL", Usage: "debug, info, warn or error", set: func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{Name: "log-format", Env: "AETHER_LOG_FORMAT", Usage: "text or json", set: func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{Name: "max-body-bytes", Env: "AETHER_MAX_BODY_BYTES", Usage: "largest request body accepted", set: func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of bytes", v)
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{Name: "shutdown-timeout", Env: "AETHER_SHUTDOWN_TIMEOUT", Usage: "time in-flight requests get on SIGTERM", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (e.g. 30s)", v)
+		}
+		c.ShutdownTimeout = Duration(d)
+		return nil
+	}},
+	{Name: "default-namespace", Env: "AETHER_DEFAULT_NAMESPACE", Usage: "namespace of new apps that name none", set: func(c *Config, v string) error { c.DefaultNamespace = v; return nil }},
+	{Name: "bootstrap-admin-key", Env: "AETHER_BOOTSTRAP_ADMIN_KEY", Secret: true, set: func(c *Config, v string) error { c.BootstrapAdminKey = v; return nil }},
+}
+
+// ConfigEnv names the config file when --config is not given.
+const ConfigEnv = "AETHER_CONFIG"
+
+// Resolve builds the configuration: defaults, then the file (if path is not
+// empty), then environment variables, then the flags that were set (by
+// setting name).
+func Resolve(path string, getenv func(string) string, flags map[string]string) (Config, error) {
+	c := Defaults()
+	if path != "" {
+		if err := loadFile(path, &c); err != nil {
+			return c, err
+		}
+	}
+	for _, s := range Settings {
+		if v := getenv(s.Env); v != "" {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s: %w", s.Env, err)
+			}
+		}
+	}
+	for _, s := range Settings {
+		if v, ok := flags[s.Name]; ok && !s.Secret {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("--%s: %w", s.Name, err)
+			}
+		}
+	}
+	return c, c.Validate()
+}
+
+// maxConfigFile bounds the config file read.
+const maxConfigFile = 1 << 20
+
+func loadFile(path string, c *Config) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	if fi.Size() > maxConfigFile {
+		return fmt.Errorf("config file %s is %d bytes; at most %d are read", path, fi.Size(), maxConfigFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(b, c); err != nil {
+		return fmt.Errorf("config file %s: %w (keys: addr, database, log_level, log_format, max_body_bytes, shutdown_timeout, default_namespace, bootstrap_admin_key)", path, err)
+	}
+	return nil
+}
+
+// Validate checks the settings' values.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty; use host:port such as 127.0.0.1:8080"))
+	}
+	if _, _, err := ParseDatabase(c.Database); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q is not debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q is not text or json", c.LogFormat))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max body bytes %d is below 1024", c.MaxBodyBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// Database kinds.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// ParseDatabase splits a database URL into its kind and what the driver
+// takes (a file path for SQLite, the URL itself for PostgreSQL).
+func ParseDatabase(u string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(u, "sqlite://"):
+		p := strings.TrimPrefix(u, "sqlite://")
+		if p == "" {
+			return "", "", errors.New("database sqlite:// has no path; use sqlite:///absolute/path/aether.db")
+		}
+		return SQLite, p, nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return Postgres, u, nil
+	case u == "":
+		return "", "", errors.New("database is empty; use sqlite:///path/aether.db or postgres://user@host/db")
+	}
+	scheme, _, _ := strings.Cut(u, ":")
+	return "", "", fmt.Errorf("database scheme %q is not supported; use sqlite:///path/aether.db or postgres://user@host/db", truncate(scheme))
+}
+
+func truncate(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}

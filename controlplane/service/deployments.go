@@ -1,0 +1,187 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/aetherengine/aether/controlplane/admission"
+	"github.com/aetherengine/aether/controlplane/apierr"
+	"github.com/aetherengine/aether/controlplane/auth"
+	"github.com/aetherengine/aether/controlplane/runtime"
+	"github.com/aetherengine/aether/controlplane/store"
+	"github.com/aetherengine/aether/pkg/api"
+)
+
+// deferring is implemented by admitters that verify nothing (the
+// placeholder): deployments then stay pending instead of entering verifying.
+type deferring interface{ Defers() bool }
+
+// CreateDeployment records a deployment of an artifact for an app and runs
+// admission: pending → verifying → verified (or failed, with a reason code
+// and HTTP 422), then hands a verified deployment to the runtime.
+func (s *Service) CreateDeployment(ctx context.Context, req api.DeploymentCreate) (api.Deployment, error) {
+	if req.App == "" {
+		return api.Deployment{}, apierr.Invalid("app is required")
+	}
+	p, err := auth.Require(ctx, auth.Deploy, req.App)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	if err := validateRef(req.Artifact); err != nil {
+		return api.Deployment{}, err
+	}
+	if err := validateEnv(req.Env); err != nil {
+		return api.Deployment{}, err
+	}
+	app, err := s.store.GetApp(ctx, req.App)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	id, err := auth.NewID("dep")
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	rec := api.Deployment{ID: id, App: app.Name, ArtifactRef: req.Artifact, Env: req.Env, CreatedBy: p.KeyID,
+		CreatedAt: s.now(), StartedAt: req.StartedAt}
+	if df, ok := s.admitter.(deferring); ok && df.Defers() {
+		// The placeholder verifies nothing; the most it does is pin a
+		// digest reference's digest. The deployment stays pending.
+		res, err := s.admitter.Admit(ctx, admission.Request{App: app, Ref: req.Artifact})
+		if err != nil {
+			return api.Deployment{}, err
+		}
+		rec.Digest = res.Digest
+		rec.Message = "admission is not configured: the artifact was NOT verified"
+		return s.store.CreateDeployment(ctx, rec)
+	}
+	d, err := s.store.CreateDeployment(ctx, rec)
+	if err != nil {
+		return api.Deployment{}, err
+	}
+	return s.admit(ctx, app, d)
+}
+
+func (s *Service) admit(ctx context.Context, app api.App, d api.Deployment) (api.Deployment, error) {
+	d, _, err := s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusPending, To: api.StatusVerifying,
+		Message: "verifying " + d.ArtifactRef + " against trust policy v" + strconv.FormatInt(app.Trust.Version, 10), At: s.now()})
+	if err != nil {
+		return d, err
+	}
+	res, admitErr := s.admitter.Admit(ctx, admission.Request{App: app, Ref: d.ArtifactRef})
+	if admitErr != nil {
+		ae := apierr.From(admitErr)
+		reason := ae.Code
+		if ae.Kind == apierr.KindRejected {
+			s.metrics.VerificationFailures.WithLabelValues(reason).Inc()
+		}
+		if _, _, err := s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusVerifying, To: api.StatusFailed,
+			Reason: reason, Message: ae.Message, Digest: res.Digest, At: s.now()}); err != nil {
+			return d, errors.Join(admitErr, err)
+		}
+		return d, admitErr
+	}
+	if res.Artifact != nil {
+		art, err := s.store.PutArtifact(ctx, *res.Artifact)
+		if err != nil {
+			return d, err
+		}
+		s.metrics.ObserveVerified(art.Size, art.Verification != nil && art.Verification.SBOMFormat != "")
+		res.Artifact = &art
+	}
+	d, _, err = s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusVerifying, To: api.StatusVerified,
+		Digest: res.Digest, Message: "verified " + res.Digest, At: s.now()})
+	if err != nil || res.Artifact == nil {
+		return d, err
+	}
+	s.startRollout(runtime.Rollout{Deployment: d, App: app, Artifact: *res.Artifact})
+	return d, nil
+}
+
+// startRollout hands a verified deployment to the runtime in the background;
+// the request that created it does not wait for pods.
+func (s *Service) startRollout(r runtime.Rollout) {
+	s.rollouts.Add(1)
+	go func() {
+		defer s.rollouts.Done()
+		ctx := context.Background()
+		report := func(ctx context.Context, p runtime.Progress) error {
+			d, _, err := s.store.TransitionDeployment(ctx, store.Transition{ID: r.Deployment.ID, To: p.Status,
+				Reason: p.Reason, Message: p.Message, At: s.now()})
+			if err == nil && p.Status == api.StatusReady {
+				start := d.CreatedAt
+				if d.StartedAt != nil {
+					start = *d.StartedAt
+				}
+				s.metrics.DeployDuration.Observe(s.now().Sub(start).Seconds())
+			}
+			return err
+		}
+		if err := s.runtime.Deploy(ctx, r, report); err != nil {
+			s.log.Error("rollout failed", "deployment", r.Deployment.ID, "runtime", s.runtime.Name(), "err", err)
+			_ = report(ctx, runtime.Progress{Status: api.StatusFailed, Reason: "runtime_error", Message: err.Error()})
+		}
+	}()
+}
+
+// GetDeployment returns a deployment the caller may read.
+func (s *Service) GetDeployment(ctx context.Context, id string) (api.Deployment, error) {
+	if _, err := auth.Require(ctx, auth.Read, ""); err != nil {
+		return api.Deployment{}, err
+	}
+	d, err := s.store.GetDeployment(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if _, err := auth.Require(ctx, auth.Read, d.App); err != nil {
+		return api.Deployment{}, err
+	}
+	return d, nil
+}
+
+// ListDeployments lists deployments newest first, of one app or of every
+// app the caller may read.
+func (s *Service) ListDeployments(ctx context.Context, app string, page store.Page) (api.List[api.Deployment], error) {
+	p, err := auth.Require(ctx, auth.Read, app)
+	if err != nil {
+		return api.List[api.Deployment]{}, err
+	}
+	if err := validatePage(page); err != nil {
+		return api.List[api.Deployment]{}, err
+	}
+	items, next, err := s.store.ListDeployments(ctx, store.DeploymentFilter{App: app, Apps: auth.Scope(p)}, page)
+	return api.List[api.Deployment]{Items: items, NextCursor: next}, err
+}
+
+// ListEvents lists a deployment's events oldest first.
+func (s *Service) ListEvents(ctx context.Context, id string, page store.Page) (api.List[api.Event], error) {
+	if _, err := s.GetDeployment(ctx, id); err != nil {
+		return api.List[api.Event]{}, err
+	}
+	if err := validatePage(page); err != nil {
+		return api.List[api.Event]{}, err
+	}
+	items, next, err := s.store.ListEvents(ctx, id, page)
+	return api.List[api.Event]{Items: items, NextCursor: next}, err
+}
+
+// GetArtifact returns an artifact record; any authenticated key may read
+// artifacts (digests and verification records are not secret).
+func (s *Service) GetArtifact(ctx context.Context, digest string) (api.Artifact, error) {
+	if _, err := auth.Require(ctx, auth.Read, ""); err != nil {
+		return api.Artifact{}, err
+	}
+	return s.store.GetArtifact(ctx, digest)
+}
+
+// ListArtifacts lists artifact records newest first.
+func (s *Service) ListArtifacts(ctx context.Context, page store.Page) (api.List[api.Artifact], error) {
+	if _, err := auth.Require(ctx, auth.Read, ""); err != nil {
+		return api.List[api.Artifact]{}, err
+	}
+	if err := validatePage(page); err != nil {
+		return api.List[api.Artifact]{}, err
+	}
+	items, next, err := s.store.ListArtifacts(ctx, page)
+	return api.List[api.Artifact]{Items: items, NextCursor: next}, err
+}
