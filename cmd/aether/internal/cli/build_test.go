@@ -102,7 +102,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"build", "a", "b"}, ExitUsage, "accepts at most 1 arg"},
 		{[]string{"build", "--output", "yaml"}, ExitUsage, "--output must be text or json"},
-		{[]string{"push"}, ExitUsage, "requires at least 1 arg"},
+		{[]string{"push"}, ExitUsage, "accepts between 1 and 2 arg(s)"},
 		{[]string{"push", t.TempDir(), "not a ref!"}, ExitUsage, "invalid reference"},
 		{[]string{"nope"}, ExitUsage, "unknown command"},
 		{[]string{"build", t.TempDir()}, ExitError, "no package.json"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,20 +22,36 @@ func newLoginCommand(g *Global) *cobra.Command {
 		username      string
 		password      string
 		passwordStdin bool
+		server        string
+		apiKeyStdin   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "login REGISTRY",
-		Short: "Log in to an OCI registry (writes the Docker config, like docker login)",
-		Long: `Login checks the credentials against the registry and stores them where docker,
+		Use:   "login REGISTRY | login --server URL",
+		Short: "Log in to an OCI registry (Docker config) or to the control plane (--server)",
+		Long: `With --server, login checks an API key against the control plane and saves the
+server URL and key in the CLI config ($XDG_CONFIG_HOME/aether/config.json, mode
+0600), so later commands find them.
+
+Otherwise login checks the credentials against the registry and stores them where docker,
 crane and oras read them: the credential helper named by credsStore/credHelpers
 in the Docker config file, else the file itself ($DOCKER_CONFIG/config.json or
 ~/.docker/config.json).
 
 Prefer --password-stdin: a password given with --password lands in your shell
 history.`,
-		Example: `  echo "$GITHUB_TOKEN" | aether login ghcr.io -u acme-bot --password-stdin`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  echo "$GITHUB_TOKEN" | aether login ghcr.io -u acme-bot --password-stdin
+  echo "$AETHER_KEY" | aether login --server https://aether.example.com --api-key-stdin`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if server != "" {
+				if len(args) > 0 {
+					return usageError("give either REGISTRY or --server, not both")
+				}
+				return loginServer(cmd.Context(), g, server, apiKeyStdin)
+			}
+			if len(args) != 1 {
+				return usageError("give the registry to log in to (aether login REGISTRY), or --server URL for the control plane")
+			}
 			host := args[0]
 			if password != "" && passwordStdin {
 				return usageError("--password and --password-stdin are mutually exclusive")
@@ -60,7 +77,11 @@ history.`,
 			}
 			cred := auth.Credential{Username: username, Password: password}
 			if err := credentials.Login(cmd.Context(), store, reg, cred); err != nil {
-				return registry.Explain(err, host)
+				err = registry.Explain(err, host)
+				if errors.Is(err, registry.ErrUnauthorized) {
+					return fmt.Errorf("%s refused the credentials of %q: check the user name and the password or token; nothing was saved", host, username)
+				}
+				return err
 			}
 			g.Statusf("Login succeeded: credentials for %s stored", host)
 			return nil
@@ -70,6 +91,8 @@ history.`,
 	cmd.Flags().StringVarP(&username, "username", "u", "", "registry user name")
 	cmd.Flags().StringVarP(&password, "password", "p", "", "registry password or token (prefer --password-stdin)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password or token from stdin")
+	cmd.Flags().StringVar(&server, "server", "", "log in to this control plane URL instead of a registry")
+	cmd.Flags().BoolVar(&apiKeyStdin, "api-key-stdin", false, "with --server: read the API key from stdin (else $AETHER_API_KEY)")
 	return cmd
 }
 
