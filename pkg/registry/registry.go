@@ -43,6 +43,14 @@ type Options struct {
 	MaxRetry int
 }
 
+// Bounds on what is read from a registry.
+const (
+	// MaxManifestBytes bounds a manifest or referrers index.
+	MaxManifestBytes = 4 << 20
+	// MaxReferrerPages bounds the pages of a referrers listing.
+	MaxReferrerPages = 64
+)
+
 // ParseReference parses REGISTRY/REPO[:TAG][@DIGEST] and explains a bad one.
 func ParseReference(ref string) (registry.Reference, error) {
 	r, err := registry.ParseReference(ref)
@@ -83,6 +91,10 @@ func NewRepository(ctx context.Context, ref string, opts Options) (*remote.Repos
 	}
 	repo.Client = client
 	repo.PlainHTTP = opts.PlainHTTP || IsLoopback(r.Registry)
+	// Bound what a registry can make us read: manifests and referrer
+	// indexes (4 MiB, what registries themselves accept) and referrer pages.
+	repo.MaxMetadataBytes = MaxManifestBytes
+	repo.ReferrerListMaxPages = MaxReferrerPages
 	return repo, nil
 }
 
