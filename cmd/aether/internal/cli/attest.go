@@ -12,10 +12,10 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
-	"oras.land/oras-go/v2/content/oci"
 
 	"github.com/aetherengine/aether/pkg/artifact"
 	"github.com/aetherengine/aether/pkg/provenance"
+	"github.com/aetherengine/aether/pkg/publish"
 	"github.com/aetherengine/aether/pkg/referrers"
 	"github.com/aetherengine/aether/pkg/registry"
 	"github.com/aetherengine/aether/pkg/sbom"
@@ -179,33 +179,11 @@ func readSBOM(ctx context.Context, path string, subject ocispec.Descriptor) ([]b
 	if _, err := os.Stat(filepath.Join(path, "index.json")); err != nil {
 		return nil, usageError("--sbom %s is a directory but not an OCI layout (no index.json)", path)
 	}
-	store, err := oci.NewWithContext(ctx, path)
+	doc, err := publish.LayoutSBOM(ctx, path, subject)
 	if err != nil {
-		return nil, fmt.Errorf("open layout %s: %w", path, err)
+		return nil, withExitCode(ExitUsage, err)
 	}
-	refs, err := store.Predecessors(ctx, subject)
-	if err != nil {
-		return nil, fmt.Errorf("layout %s: %w", path, err)
-	}
-	for _, d := range refs {
-		if d.MediaType != ocispec.MediaTypeImageManifest {
-			continue
-		}
-		// The index entry may lack the artifactType; the manifest has it.
-		m, _, err := referrers.FetchManifest(ctx, store, d, 0)
-		if err != nil {
-			return nil, fmt.Errorf("layout %s: %w", path, err)
-		}
-		if m.ArtifactType != artifact.SBOMArtifactType {
-			continue
-		}
-		for _, l := range m.Layers {
-			if l.MediaType == artifact.SBOMMediaType {
-				return referrers.FetchBlob(ctx, store, l, sbom.MaxSBOMBytes)
-			}
-		}
-	}
-	return nil, usageError("the layout %s holds no SBOM for %s: was it built into another layout, or pushed from another build?", path, subject.Digest)
+	return doc, nil
 }
 
 // artifactConfig reads the artifact's config when it is an Aether

@@ -13,6 +13,9 @@ import (
 
 	"github.com/aetherengine/aether/pkg/build"
 	"github.com/aetherengine/aether/pkg/progress"
+	"github.com/aetherengine/aether/pkg/provenance"
+	"github.com/aetherengine/aether/pkg/publish"
+	"github.com/aetherengine/aether/pkg/signing"
 	"github.com/aetherengine/aether/pkg/push"
 	"github.com/aetherengine/aether/pkg/registry"
 )
@@ -40,14 +43,49 @@ func (f *registryFlags) options(g *Global) registry.Options {
 
 // pushOutput is what push prints with --output json.
 type pushOutput struct {
-	Build *build.Result `json:"build,omitempty"`
-	Push  *push.Result  `json:"push"`
+	Build *build.Result  `json:"build,omitempty"`
+	Push  *push.Result   `json:"push"`
+	Steps []publish.Step `json:"steps,omitempty"`
+}
+
+// signFlags are push's (and deploy's) signing flags.
+type signFlags struct {
+	key        string
+	sign       bool
+	sbom       bool
+	provenance bool
+	source     string
+	builderID  string
+}
+
+func (f *signFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.key, "key", "", "private key (cosign.key) to sign and attest with")
+	cmd.Flags().BoolVar(&f.sign, "sign", false, "sign the pushed digest (cosign-compatible)")
+	cmd.Flags().BoolVar(&f.sbom, "sbom", false, "attach the build's CycloneDX SBOM as a signed attestation")
+	cmd.Flags().BoolVar(&f.provenance, "provenance", false, "attach SLSA v1 provenance as a signed attestation")
+	cmd.Flags().StringVar(&f.source, "source", "", "source directory for provenance (default: the app directory)")
+	cmd.Flags().StringVar(&f.builderID, "builder-id", "", "override the provenance builder id")
+}
+
+// signer loads the key when signing or attesting was asked for.
+func (f *signFlags) signer(g *Global) (signing.Signer, error) {
+	if !f.sign && !f.sbom && !f.provenance {
+		if f.key != "" {
+			return nil, usageError("--key given without --sign, --sbom or --provenance: say what to do with it")
+		}
+		return nil, nil
+	}
+	if f.key == "" {
+		return nil, usageError("--sign, --sbom and --provenance need --key cosign.key (make one with aether keygen)")
+	}
+	return loadSigner(g, f.key)
 }
 
 func newPushCommand(g *Global) *cobra.Command {
 	var (
 		f  buildFlags
 		rf registryFlags
+		sf signFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "push [DIR|LAYOUT] REF",
@@ -61,9 +99,14 @@ Credentials come from the Docker config file and its credential helpers, as for
 docker, crane and oras (see aether login). Registries on localhost and 127.0.0.1
 use plain HTTP.
 
+With --key and --sign, --sbom, --provenance, push also signs the digest and
+attaches the SBOM and SLSA provenance as signed attestations (cosign-compatible
+OCI 1.1 referrers). What this key already attached to the digest is skipped.
+
 Prints REPOSITORY@sha256:DIGEST on stdout: deploy or sign that, not the tag.`,
 		Example: `  aether push examples/hello ghcr.io/acme/hello:v1
-  aether push .aether/layout localhost:5000/hello --output json`,
+  aether push .aether/layout localhost:5000/hello --output json
+  aether push . ghcr.io/acme/hello:v2 --key cosign.key --sign --sbom --provenance`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, ref := ".", args[0]
@@ -73,8 +116,14 @@ Prints REPOSITORY@sha256:DIGEST on stdout: deploy or sign that, not the tag.`,
 			if _, err := registry.ParseReference(ref); err != nil {
 				return withExitCode(ExitUsage, err)
 			}
+			signer, err := sf.signer(g)
+			if err != nil {
+				return err
+			}
 			out := pushOutput{}
 			layout := src
+			started := time.Now()
+			source := sf.source
 			if !push.IsLayout(src) {
 				if _, err := os.Stat(filepath.Join(src, "package.json")); err != nil {
 					return usageError("%s is neither an OCI layout nor an app directory with package.json", src)
@@ -85,34 +134,58 @@ Prints REPOSITORY@sha256:DIGEST on stdout: deploy or sign that, not the tag.`,
 				}
 				out.Build = res
 				layout = res.Layout
+				if source == "" {
+					source = src
+				}
 				if !g.JSON() {
 					printBuildSummary(g.Streams.Err, res)
 				}
 			}
-			opts := push.Options{Registry: rf.options(g), Log: g.Log}
+			if source == "" {
+				source = "."
+			}
+			opts := publish.Options{
+				Push:       push.Options{Registry: rf.options(g), Log: g.Log},
+				Signer:     signer,
+				SBOM:       sf.sbom,
+				Provenance: sf.provenance,
+				ProvenanceOptions: provenance.Options{Dir: source, BuilderID: sf.builderID,
+					StartedOn: started, FinishedOn: time.Now()},
+				Log: g.Log,
+			}
 			var bars *progress.Bars
 			if g.Progress() {
 				bars = progress.New(g.Streams.Err)
-				attachBars(bars, &opts)
+				attachBars(bars, &opts.Push)
 			}
-			res, err := push.Push(cmd.Context(), layout, ref, opts)
+			res, err := publish.Publish(cmd.Context(), layout, ref, opts)
 			if bars != nil {
 				bars.Stop()
+			}
+			if res != nil {
+				out.Push, out.Steps = res.Push, res.Steps
 			}
 			if err != nil {
 				return err
 			}
-			out.Push = res
 			if g.JSON() {
 				return writeJSON(g.Streams.Out, out)
 			}
-			fmt.Fprintln(g.Streams.Out, res.Reference)
-			printPushSummary(g.Streams.Err, res)
+			fmt.Fprintln(g.Streams.Out, res.Push.Reference)
+			printPushSummary(g.Streams.Err, res.Push)
+			for _, s := range res.Steps {
+				if s.Status == publish.StatusSkipped {
+					fmt.Fprintf(g.Streams.Err, "  %-12s skipped: already attached by this key (%s)\n", s.Name, short(s.Referrer))
+				} else {
+					fmt.Fprintf(g.Streams.Err, "  %-12s attached %s (%s)\n", s.Name, short(s.Referrer), (time.Duration(s.DurationMS) * time.Millisecond).String())
+				}
+			}
 			return nil
 		},
 	}
 	f.add(cmd)
 	rf.add(cmd)
+	sf.add(cmd)
 	return cmd
 }
 
