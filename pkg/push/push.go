@@ -109,7 +109,7 @@ func Push(ctx context.Context, layoutDir, ref string, opts Options) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	labels, err := labelBlobs(ctx, src, root)
+	labels, descs, err := labelBlobs(ctx, src, root)
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +166,13 @@ func Push(ctx context.Context, layoutDir, ref string, opts Options) (*Result, er
 	if err != nil {
 		return nil, registry.Explain(unwrapCopy(err), host)
 	}
+	// When the registry already has the manifest, the copy stops there
+	// without visiting its blobs: they are all there too.
+	for _, d := range descs {
+		if !rec.has(d) {
+			rec.set(d, labels[d.Digest.String()], StatusExists)
+		}
+	}
 	res := &Result{
 		Reference:  r.Registry + "/" + r.Repository + "@" + desc.Digest.String(),
 		Repository: r.Registry + "/" + r.Repository,
@@ -196,13 +203,14 @@ func unwrapCopy(err error) error {
 	return err
 }
 
-// labelBlobs names the artifact's blobs for people.
-func labelBlobs(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descriptor) (map[string]string, error) {
+// labelBlobs names the artifact's blobs for people and lists them.
+func labelBlobs(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descriptor) (map[string]string, []ocispec.Descriptor, error) {
 	labels := map[string]string{root.Digest.String(): "manifest"}
 	m, err := fetchManifest(ctx, src, root)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	descs := append([]ocispec.Descriptor{root, m.Config}, m.Layers...)
 	labels[m.Config.Digest.String()] = "config"
 	for _, l := range m.Layers {
 		switch l.Annotations[artifact.AnnotationLayerRole] {
@@ -214,12 +222,19 @@ func labelBlobs(ctx context.Context, src oras.ReadOnlyTarget, root ocispec.Descr
 			labels[l.Digest.String()] = "layer " + l.Digest.Encoded()[:12]
 		}
 	}
-	return labels, nil
+	return labels, descs, nil
 }
 
 type recorder struct {
 	mu       sync.Mutex
 	statuses map[string]BlobResult
+}
+
+func (r *recorder) has(d ocispec.Descriptor) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.statuses[d.Digest.String()]
+	return ok
 }
 
 func (r *recorder) set(d ocispec.Descriptor, label, status string) {

@@ -19,9 +19,9 @@ import (
 
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
-	"github.com/aetherengine/aether/pkg/build"
 	"github.com/aetherengine/aether/internal/regtest"
 	"github.com/aetherengine/aether/internal/testtools"
+	"github.com/aetherengine/aether/pkg/build"
 	"github.com/aetherengine/aether/pkg/registry"
 )
 
@@ -91,6 +91,9 @@ func TestPushBothRegistries(t *testing.T) {
 			}
 			if n := reg.BlobUploads(); n != 0 || res.UploadedBytes != 0 {
 				t.Fatalf("re-push started %d uploads, %d bytes: %s", n, res.UploadedBytes, statuses(res))
+			}
+			if got := statuses(res); got != "app=exists config=exists manifest=exists node_modules=exists" {
+				t.Fatalf("re-push: %s", got)
 			}
 
 			// Code-only change: the dependency layer is skipped.

@@ -15,9 +15,9 @@ import (
 	"github.com/aetherengine/aether/pkg/progress"
 	"github.com/aetherengine/aether/pkg/provenance"
 	"github.com/aetherengine/aether/pkg/publish"
-	"github.com/aetherengine/aether/pkg/signing"
 	"github.com/aetherengine/aether/pkg/push"
 	"github.com/aetherengine/aether/pkg/registry"
+	"github.com/aetherengine/aether/pkg/signing"
 )
 
 func init() { register(newPushCommand) }
