@@ -1,12 +1,17 @@
 // Package admission decides whether an artifact may be deployed: resolve
 // the reference to a digest once, discover its referrers, verify signature,
-// SBOM and provenance against the app's trust policy. The verifier itself
-// comes with the admission work; this package fixes the interface the
-// control plane calls and a placeholder that verifies nothing.
+// SBOM and provenance against the app's trust policy (RegistryAdmitter).
+//
+// Registry access is guarded: an allow-list of registries (AllowList), a
+// connect-time check of every address against link-local, metadata,
+// loopback and private ranges (Guard), time-outs on every call and a byte
+// budget per admission (NewTransport). Successful verifications are cached
+// per artifact and policy (Cache), so a redeploy costs no registry request.
 package admission
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,6 +23,15 @@ type Request struct {
 	App api.App
 	// Ref is what the client asked for: a tag or digest reference.
 	Ref string
+	// Note, when set, records a step of the admission as a deployment event
+	// (the tag a digest was resolved from, a cache hit…).
+	Note func(message string)
+}
+
+func (r Request) note(format string, args ...any) {
+	if r.Note != nil {
+		r.Note(fmt.Sprintf(format, args...))
+	}
 }
 
 // Result is what admission found.
@@ -30,6 +44,11 @@ type Result struct {
 	// Artifact is the verified artifact record (size, verification), when
 	// Deferred is false.
 	Artifact *api.Artifact
+	// Cached reports a verification reused from the cache: no registry
+	// request was made (a tag is still resolved).
+	Cached bool
+	// Summary says, for people, what the verification established.
+	Summary string
 }
 
 // Admitter admits or refuses an artifact. A refusal is an error carrying a
@@ -39,9 +58,10 @@ type Admitter interface {
 	Admit(ctx context.Context, req Request) (Result, error)
 }
 
-// Placeholder is the admitter used until verification exists: it verifies
-// NOTHING, takes the digest from a digest reference if there is one, and
-// leaves the deployment pending.
+// Placeholder verifies NOTHING: it takes the digest from a digest
+// reference if there is one and leaves the deployment pending (never run).
+// It is the service's default for tests of other parts; servers use
+// RegistryAdmitter.
 type Placeholder struct{}
 
 var digestRef = regexp.MustCompile(`@(sha256:[a-f0-9]{64})$`)

@@ -39,6 +39,8 @@ type Error struct {
 	Message string
 	// Err is the cause, kept for logs; never shown to clients.
 	Err error
+	// DeploymentID names the deployment a refusal was recorded on.
+	DeploymentID string
 }
 
 func (e *Error) Error() string {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/aetherengine/aether/controlplane/admission"
 )
 
 // Config is the control plane's configuration.
@@ -34,6 +36,28 @@ type Config struct {
 	// BootstrapAdminKey becomes the first admin key of an empty store
 	// (environment or file only: never a flag, which ps would show).
 	BootstrapAdminKey string `json:"bootstrap_admin_key"`
+
+	// Registries is the allow-list of registries admission reads from:
+	// comma-separated host[:port], *.domain[:port] or *, "http://" for
+	// plain HTTP. Empty allows none.
+	Registries string `json:"registries"`
+	// RegistryConfig is a Docker config.json with registry credentials
+	// (empty: $DOCKER_CONFIG/config.json or ~/.docker/config.json).
+	RegistryConfig string `json:"registry_config"`
+	// RegistryTimeout bounds one admission's registry traffic.
+	RegistryTimeout Duration `json:"registry_timeout"`
+	// MaxReferrers is the most referrers read per artifact.
+	MaxReferrers int `json:"max_referrers"`
+	// VerificationCacheTTL is how long a verification is reused; 0
+	// disables the cache.
+	VerificationCacheTTL Duration `json:"verification_cache_ttl"`
+
+	// Runtime runs verified deployments: none, local or kubernetes.
+	Runtime string `json:"runtime"`
+	// StateDir is where the local runtime keeps apps, logs and state.
+	StateDir string `json:"state_dir"`
+	// Node is the Node.js binary of the local runtime (empty: node on PATH).
+	Node string `json:"node"`
 }
 
 // Duration is a time.Duration written as "30s" in files.
@@ -68,6 +92,13 @@ func Defaults() Config {
 		MaxBodyBytes:     1 << 20,
 		ShutdownTimeout:  Duration(30 * time.Second),
 		DefaultNamespace: "default",
+
+		RegistryTimeout:      Duration(30 * time.Second),
+		MaxReferrers:         256,
+		VerificationCacheTTL: Duration(time.Hour),
+
+		Runtime:  RuntimeNone,
+		StateDir: DataDir(),
 	}
 }
 
@@ -119,6 +150,32 @@ var Settings = []Setting{
 	}},
 	{Name: "default-namespace", Env: "AETHER_DEFAULT_NAMESPACE", Usage: "namespace of new apps that name none", set: func(c *Config, v string) error { c.DefaultNamespace = v; return nil }},
 	{Name: "bootstrap-admin-key", Env: "AETHER_BOOTSTRAP_ADMIN_KEY", Secret: true, set: func(c *Config, v string) error { c.BootstrapAdminKey = v; return nil }},
+	{Name: "registries", Env: "AETHER_REGISTRIES", Usage: "registries deployments may come from: comma-separated host[:port], *.domain or *; http://host:port for plain HTTP; loopback and private addresses only when listed without a wildcard", set: func(c *Config, v string) error { c.Registries = v; return nil }},
+	{Name: "registry-config", Env: "AETHER_REGISTRY_CONFIG", Usage: "Docker config.json with the registries' pull credentials", set: func(c *Config, v string) error { c.RegistryConfig = v; return nil }},
+	{Name: "registry-timeout", Env: "AETHER_REGISTRY_TIMEOUT", Usage: "time one admission may spend talking to registries", set: durationSetting(func(c *Config) *Duration { return &c.RegistryTimeout })},
+	{Name: "max-referrers", Env: "AETHER_MAX_REFERRERS", Usage: "most referrers (signatures, attestations) read per artifact", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		c.MaxReferrers = n
+		return nil
+	}},
+	{Name: "runtime", Env: "AETHER_RUNTIME", Usage: "what runs verified deployments: none, local (supervised node processes) or kubernetes", set: func(c *Config, v string) error { c.Runtime = v; return nil }},
+	{Name: "state-dir", Env: "AETHER_STATE_DIR", Usage: "directory of the local runtime's apps, logs and state", set: func(c *Config, v string) error { c.StateDir = v; return nil }},
+	{Name: "node", Env: "AETHER_NODE", Usage: "Node.js binary the local runtime runs apps with (default: node on PATH)", set: func(c *Config, v string) error { c.Node = v; return nil }},
+	{Name: "verification-cache-ttl", Env: "AETHER_VERIFICATION_CACHE_TTL", Usage: "how long a verification is reused for a redeploy (0 disables)", set: durationSetting(func(c *Config) *Duration { return &c.VerificationCacheTTL })},
+}
+
+func durationSetting(field func(c *Config) *Duration) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (e.g. 30s)", v)
+		}
+		*field(c) = Duration(d)
+		return nil
+	}
 }
 
 // ConfigEnv names the config file when --config is not given.
@@ -167,7 +224,7 @@ func loadFile(path string, c *Config) error {
 		return fmt.Errorf("config file: %w", err)
 	}
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
-		return fmt.Errorf("config file %s: %w (keys: addr, database, log_level, log_format, max_body_bytes, shutdown_timeout, default_namespace, bootstrap_admin_key)", path, err)
+		return fmt.Errorf("config file %s: %w (keys: addr, database, log_level, log_format, max_body_bytes, shutdown_timeout, default_namespace, bootstrap_admin_key, registries, registry_config, registry_timeout, max_referrers, verification_cache_ttl, runtime, state_dir, node)", path, err)
 	}
 	return nil
 }
@@ -192,8 +249,40 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max body bytes %d is below 1024", c.MaxBodyBytes))
 	}
+	if c.RegistryTimeout < Duration(time.Second) || c.RegistryTimeout > Duration(MaxRegistryTimeout) {
+		errs = append(errs, fmt.Errorf("registry timeout %s is not between 1s and %s (admission answers within the HTTP server's 60s write time-out)", time.Duration(c.RegistryTimeout), MaxRegistryTimeout))
+	}
+	if _, err := admission.ParseAllowList(c.Registries); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxReferrers < 1 || c.MaxReferrers > 10000 {
+		errs = append(errs, fmt.Errorf("max referrers %d is not between 1 and 10000", c.MaxReferrers))
+	}
+	if c.VerificationCacheTTL < 0 {
+		errs = append(errs, errors.New("verification cache TTL is negative; use 0 to disable the cache"))
+	}
+	switch c.Runtime {
+	case RuntimeNone, RuntimeKubernetes:
+	case RuntimeLocal:
+		if c.StateDir == "" {
+			errs = append(errs, errors.New("the local runtime needs a state directory; set --state-dir"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("runtime %q is not none, local or kubernetes", truncate(c.Runtime)))
+	}
 	return errors.Join(errs...)
 }
+
+// MaxRegistryTimeout is the longest registry time-out: an admission
+// answers within the HTTP server's write time-out (60s).
+const MaxRegistryTimeout = 50 * time.Second
+
+// Runtimes.
+const (
+	RuntimeNone       = "none"
+	RuntimeLocal      = "local"
+	RuntimeKubernetes = "kubernetes"
+)
 
 // Database kinds.
 const (

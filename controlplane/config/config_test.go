@@ -70,6 +70,10 @@ func TestResolveRejects(t *testing.T) {
 		{"bad level", "", map[string]string{"log-level": "loud"}},
 		{"bad duration", "", map[string]string{"shutdown-timeout": "soon"}},
 		{"tiny body", "", map[string]string{"max-body-bytes": "10"}},
+		{"registry with a path", "", map[string]string{"registries": "ghcr.io/acme"}},
+		{"registry time-out past the write time-out", "", map[string]string{"registry-timeout": "2m"}},
+		{"no referrers", "", map[string]string{"max-referrers": "0"}},
+		{"negative cache TTL", "", map[string]string{"verification-cache-ttl": "-1s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,5 +107,20 @@ func TestDefaultDatabaseUnderXDGDataDir(t *testing.T) {
 	c, err := Resolve("", func(string) string { return "" }, nil)
 	if err != nil || c.Database != "sqlite:///x/data/aether/aether.db" {
 		t.Fatalf("default database = %q, %v", c.Database, err)
+	}
+}
+
+func TestAdmissionSettings(t *testing.T) {
+	env := map[string]string{"AETHER_REGISTRIES": "ghcr.io,*.corp.example", "AETHER_REGISTRY_TIMEOUT": "10s"}
+	c, err := Resolve("", func(k string) string { return env[k] }, map[string]string{"max-referrers": "32", "verification-cache-ttl": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Registries != "ghcr.io,*.corp.example" || time.Duration(c.RegistryTimeout) != 10*time.Second || c.MaxReferrers != 32 || c.VerificationCacheTTL != 0 {
+		t.Fatalf("config = %+v", c)
+	}
+	d := Defaults()
+	if d.Registries != "" || time.Duration(d.RegistryTimeout) != 30*time.Second || d.MaxReferrers != 256 || time.Duration(d.VerificationCacheTTL) != time.Hour {
+		t.Fatalf("defaults = %+v", d)
 	}
 }

@@ -78,5 +78,5 @@ func write(c *gin.Context, log *slog.Logger) {
 	}
 	c.Abort()
 	// PureJSON: messages quote <key> and the like; no HTML escaping.
-	c.PureJSON(status, api.ErrorResponse{Error: api.ErrorBody{Code: e.Code, Message: e.Message, RequestID: requestID(c)}})
+	c.PureJSON(status, api.ErrorResponse{Error: api.ErrorBody{Code: e.Code, Message: e.Message, RequestID: requestID(c), DeploymentID: e.DeploymentID}})
 }

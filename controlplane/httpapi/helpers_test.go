@@ -27,11 +27,18 @@ import (
 type fixture struct {
 	srv   *httptest.Server
 	api   *Server
+	svc   *service.Service
 	store store.Store
 	keys  map[string]string // name → secret
 }
 
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureWith(t, service.Options{})
+}
+
+// newFixtureWith serves a service with o's admitter and runtime.
+func newFixtureWith(t *testing.T, o service.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "aether.db"), sqlite.Options{})
@@ -42,12 +49,13 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	svc := service.New(service.Options{Store: st, Metrics: m, Log: log})
+	o.Store, o.Metrics, o.Log = st, m, log
+	svc := service.New(o)
 	a, err := New(Options{Service: svc, Auth: auth.Keys{Store: st}, Metrics: m, Gatherer: reg, Log: log, MaxBodyBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{srv: httptest.NewServer(a), api: a, store: st, keys: map[string]string{}}
+	f := &fixture{srv: httptest.NewServer(a), api: a, svc: svc, store: st, keys: map[string]string{}}
 	t.Cleanup(f.srv.Close)
 	for _, k := range []struct {
 		name string

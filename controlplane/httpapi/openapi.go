@@ -82,11 +82,18 @@ func buildOpenAPI(routes []route) ([]byte, error) {
 		case r.produces != "":
 			ok["content"] = map[string]any{r.produces: map[string]any{"schema": map[string]any{"type": "string"}}}
 		}
-		op["responses"] = map[string]any{
+		responses := map[string]any{
 			strconv.Itoa(r.status): ok,
 			"default": map[string]any{"description": "An error, in the API's one error shape",
 				"content": map[string]any{"application/json": map[string]any{"schema": errSchema}}},
 		}
+		if r.rejects {
+			responses["422"] = map[string]any{
+				"description": "Refused by admission; the deployment is recorded as failed (error.deployment_id) with its events. error.code is one of: " +
+					strings.Join(api.Reasons, ", "),
+				"content": map[string]any{"application/json": map[string]any{"schema": errSchema}}}
+		}
+		op["responses"] = responses
 		p := openapiPath(r.path)
 		if paths[p] == nil {
 			paths[p] = map[string]any{}

@@ -32,6 +32,9 @@ type route struct {
 	list bool
 	// produces is the content type of a non-JSON answer.
 	produces string
+	// rejects marks an operation that refuses on the merits with HTTP 422
+	// and an admission reason code.
+	rejects bool
 
 	json func(c *gin.Context) (any, error)
 	raw  gin.HandlerFunc
@@ -89,15 +92,22 @@ func (h *handlers) routes(o *Server) []route {
 			params: []param{pName}, status: 200, resp: api.TrustPolicy{}, json: h.getTrust},
 		{method: "PUT", path: "/v1/apps/:name/trust", opID: "setTrustPolicy", tag: "apps", summary: "Replace an app's trust policy (its version goes up)", access: accessAdmin,
 			params: []param{pName}, body: api.TrustPolicyUpdate{}, status: 200, resp: api.TrustPolicy{}, json: h.setTrust},
+		{method: "GET", path: "/v1/apps/:name/status", opID: "getAppStatus", tag: "apps", summary: "What runs for an app: current deployment, digest, URL, ready", access: accessReadApp,
+			params: []param{pName}, status: 200, resp: api.AppStatus{}, json: h.appStatus},
+		{method: "POST", path: "/v1/apps/:name/rollback", opID: "rollbackApp", tag: "apps", summary: "Deploy the previous ready artifact again (through admission), or the one of ?to=DEPLOYMENT", access: accessDeploy,
+			params: []param{pName, {name: "to", in: "query", desc: "the earlier ready deployment whose artifact to deploy (default: the newest ready one with another digest than the current)"}},
+			status: 201, resp: api.Deployment{}, rejects: true, json: h.rollback},
 
 		{method: "GET", path: "/v1/deployments", opID: "listDeployments", tag: "deployments", summary: "List deployments, newest first", access: accessAny,
 			params: []param{{name: "app", in: "query", desc: "only this app's deployments"}, pLimit, pCursor}, status: 200, resp: api.Deployment{}, list: true, json: h.listDeployments},
-		{method: "POST", path: "/v1/deployments", opID: "createDeployment", tag: "deployments", summary: "Deploy an artifact to an app", access: accessDeploy,
-			body: api.DeploymentCreate{}, status: 201, resp: api.Deployment{}, json: h.createDeployment},
+		{method: "POST", path: "/v1/deployments", opID: "createDeployment", tag: "deployments", summary: "Deploy an artifact to an app: the tag is resolved once, the digest verified against the app's trust policy", access: accessDeploy,
+			body: api.DeploymentCreate{}, status: 201, resp: api.Deployment{}, rejects: true, json: h.createDeployment},
 		{method: "GET", path: "/v1/deployments/:id", opID: "getDeployment", tag: "deployments", summary: "Get a deployment", access: accessReadApp,
 			params: []param{pID}, status: 200, resp: api.Deployment{}, json: h.getDeployment},
 		{method: "GET", path: "/v1/deployments/:id/events", opID: "listDeploymentEvents", tag: "deployments", summary: "A deployment's events, oldest first", access: accessReadApp,
 			params: []param{pID, pLimit, pCursor}, status: 200, resp: api.Event{}, list: true, json: h.listEvents},
+		{method: "GET", path: "/v1/deployments/:id/logs", opID: "getDeploymentLogs", tag: "deployments", summary: "The last lines a deployment's processes wrote (local runtime)", access: accessReadApp,
+			params: []param{pID, {name: "tail", in: "query", desc: "number of lines, 1-10000 (default 100)"}}, status: 200, resp: api.DeploymentLogs{}, json: h.deploymentLogs},
 
 		{method: "GET", path: "/v1/artifacts", opID: "listArtifacts", tag: "artifacts", summary: "List artifacts and their verification records, newest first", access: accessAny,
 			params: []param{pLimit, pCursor}, status: 200, resp: api.Artifact{}, list: true, json: h.listArtifacts},

@@ -29,6 +29,9 @@ type Metrics struct {
 	CrashLooping prometheus.Gauge
 	// AuditFailures counts audit entries that could not be written.
 	AuditFailures prometheus.Counter
+	// AdmissionDuration is the time admission took, by outcome: cached,
+	// verified, rejected or error.
+	AdmissionDuration *prometheus.HistogramVec
 
 	sbomMu       sync.Mutex
 	verified     float64
@@ -72,6 +75,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "aether_audit_write_failures_total",
 			Help: "Mutating calls whose audit entry could not be written.",
 		}),
+		AdmissionDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "aether_admission_duration_seconds",
+			Help:    "Time to admit a deployment (resolve, read referrers, verify), by outcome: cached, verified, rejected, error.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"outcome"}),
 		sbomCoverage: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aether_sbom_coverage_ratio",
 			Help: "Share of verified artifacts (since start) that carried a valid SBOM.",
@@ -86,11 +94,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.DeployDuration, m.VerificationFailures, m.ArtifactSize,
-		m.CrashLooping, m.AuditFailures, m.sbomCoverage, m.verifiedCtr, m.withSBOMCtr)
+		m.CrashLooping, m.AuditFailures, m.AdmissionDuration, m.sbomCoverage, m.verifiedCtr, m.withSBOMCtr)
 	// Known reasons exist from the start at zero, so alerts and dashboards
 	// see the series before the first failure.
 	for _, r := range api.Reasons {
 		m.VerificationFailures.WithLabelValues(r)
+	}
+	for _, o := range []string{"cached", "verified", "rejected", "error"} {
+		m.AdmissionDuration.WithLabelValues(o)
 	}
 	return m
 }

@@ -64,21 +64,34 @@ type Handler struct {
 	*httpapi.Server
 	Service *service.Service
 	Store   store.Store
+	// Runtime runs verified deployments (Deps.Runtime, or the one
+	// cfg.Runtime names).
+	Runtime runtime.Runtime
+
+	// closeRuntime stops a runtime Build created (not an injected one).
+	closeRuntime func()
 }
 
-// Build opens the store, bootstraps it and returns the HTTP handler; the
-// caller closes h.Store.
+// Build opens the store, bootstraps it, sets up the runtime and returns
+// the HTTP handler; the caller closes it (h.Close).
 func Build(ctx context.Context, cfg config.Config, d Deps) (*Handler, error) {
 	d = withDefaults(d)
 	st, err := OpenStore(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
-	h, err := assemble(ctx, cfg, d, st)
+	closeRuntime, err := withRuntime(ctx, cfg, &d)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	h, err := assemble(ctx, cfg, d, st)
+	if err != nil {
+		closeRuntime()
+		st.Close()
+		return nil, err
+	}
+	h.Runtime, h.closeRuntime = d.Runtime, closeRuntime
 	return h, nil
 }
 
@@ -96,7 +109,38 @@ func withDefaults(d Deps) Deps {
 	return d
 }
 
+// NewAdmitter builds the admitter a configuration asks for: verification
+// in the registries of the allow-list, with the mounted credentials.
+func NewAdmitter(cfg config.Config, log *slog.Logger) (*admission.RegistryAdmitter, error) {
+	allow, err := admission.ParseAllowList(cfg.Registries)
+	if err != nil {
+		return nil, err
+	}
+	ttl := time.Duration(cfg.VerificationCacheTTL)
+	if ttl == 0 {
+		ttl = -1 // 0 in the configuration disables the cache
+	}
+	return admission.NewRegistryAdmitter(admission.Options{
+		Allow:        allow,
+		DockerConfig: cfg.RegistryConfig,
+		Timeout:      time.Duration(cfg.RegistryTimeout),
+		MaxReferrers: cfg.MaxReferrers,
+		CacheTTL:     ttl,
+		Log:          log.With("component", "admission"),
+	})
+}
+
 func assemble(ctx context.Context, cfg config.Config, d Deps, st store.Store) (*Handler, error) {
+	if d.Admitter == nil {
+		a, err := NewAdmitter(cfg, d.Log)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Registries == "" {
+			d.Log.Warn("no registry is allowed (--registries / AETHER_REGISTRIES is empty): every deployment will be refused with registry_not_allowed")
+		}
+		d.Admitter = a
+	}
 	m := metrics.New(d.Registry)
 	svc := service.New(service.Options{Store: st, Admitter: d.Admitter, Runtime: d.Runtime, Metrics: m, Log: d.Log, DefaultNamespace: cfg.DefaultNamespace})
 	generated, created, err := svc.Bootstrap(ctx, cfg.BootstrapAdminKey)
@@ -122,19 +166,28 @@ func assemble(ctx context.Context, cfg config.Config, d Deps, st store.Store) (*
 }
 
 // Run serves the control plane until ctx ends, then stops accepting
-// connections, lets in-flight requests finish (up to the shutdown timeout)
-// and closes the store.
+// connections, lets in-flight requests finish (up to the shutdown timeout),
+// stops the runtime and closes the store.
 func Run(ctx context.Context, cfg config.Config, d Deps) error {
 	d = withDefaults(d)
 	h, err := Build(ctx, cfg, d)
 	if err != nil {
 		return err
 	}
-	defer h.Store.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		h.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	return Serve(ctx, cfg, d, h, ln)
+}
+
+// Serve is Run's second half, for a caller that built h and opened ln
+// itself: it serves h on ln until ctx ends, shuts down gracefully and
+// closes h.
+func Serve(ctx context.Context, cfg config.Config, d Deps, h *Handler, ln net.Listener) error {
+	d = withDefaults(d)
+	defer h.Close()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -159,7 +212,10 @@ func Run(ctx context.Context, cfg config.Config, d Deps) error {
 	d.Log.Info("shutting down: finishing in-flight requests", "timeout", time.Duration(cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
+	// Rollouts still waiting for a version to become ready end now (and
+	// report failed); then every app process is stopped.
+	h.StopRuntime()
 	h.Service.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,13 +83,20 @@ func TestClientAgainstServer(t *testing.T) {
 				t.Fatalf("SetTrustPolicy = %+v, %v", tp, err)
 			}
 
+			// No registry is allowed in this configuration: the deployment
+			// is refused (422) and recorded as failed, with its events.
 			digest := "sha256:" + fmt.Sprintf("%064x", 42)
-			d, err := c.CreateDeployment(ctx, api.DeploymentCreate{App: "app-0", Artifact: "registry.example/app@" + digest})
-			if err != nil || d.Status != api.StatusPending || d.Digest != digest || d.ID == "" {
-				t.Fatalf("CreateDeployment = %+v, %v", d, err)
+			_, err = c.CreateDeployment(ctx, api.DeploymentCreate{App: "app-0", Artifact: "registry.example/app@" + digest})
+			var ae *client.Error
+			if !errors.As(err, &ae) || ae.StatusCode != 422 || ae.Code != api.ReasonRegistryNotAllowed || ae.DeploymentID == "" {
+				t.Fatalf("CreateDeployment = %v, want a 422 registry_not_allowed naming the deployment", err)
+			}
+			d, err := c.GetDeployment(ctx, ae.DeploymentID)
+			if err != nil || d.Status != api.StatusFailed || d.Reason != api.ReasonRegistryNotAllowed {
+				t.Fatalf("refused deployment = %+v, %v", d, err)
 			}
 			evs, err := c.ListEvents(ctx, d.ID, client.ListOptions{})
-			if err != nil || len(evs.Items) != 1 || evs.Items[0].Type != api.EventCreated {
+			if err != nil || len(evs.Items) != 3 || evs.Items[0].Type != api.EventCreated || evs.Items[2].Status != api.StatusFailed {
 				t.Fatalf("events = %+v, %v", evs, err)
 			}
 			deps, err := c.ListDeployments(ctx, "app-0", client.ListOptions{})

@@ -76,7 +76,10 @@ func (s *Service) DeleteApp(ctx context.Context, name string) error {
 	if _, err := auth.Require(ctx, auth.Admin, name); err != nil {
 		return err
 	}
-	return s.store.DeleteApp(ctx, name)
+	if err := s.store.DeleteApp(ctx, name); err != nil {
+		return err
+	}
+	return s.removeFromRuntime(ctx, name)
 }
 
 // GetTrustPolicy returns an app's trust policy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/aetherengine/aether/controlplane/admission"
 	"github.com/aetherengine/aether/controlplane/apierr"
@@ -62,25 +63,45 @@ func (s *Service) CreateDeployment(ctx context.Context, req api.DeploymentCreate
 	return s.admit(ctx, app, d)
 }
 
+// admit runs admission on a pending deployment. It is detached from the
+// caller's cancellation (the admitter bounds its own time): a client that
+// hangs up must not leave a deployment stuck in verifying.
 func (s *Service) admit(ctx context.Context, app api.App, d api.Deployment) (api.Deployment, error) {
+	ctx = context.WithoutCancel(ctx)
+	start := time.Now()
 	d, _, err := s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusPending, To: api.StatusVerifying,
 		Message: "verifying " + d.ArtifactRef + " against trust policy v" + strconv.FormatInt(app.Trust.Version, 10), At: s.now()})
 	if err != nil {
 		return d, err
 	}
-	res, admitErr := s.admitter.Admit(ctx, admission.Request{App: app, Ref: d.ArtifactRef})
+	note := func(msg string) { s.note(ctx, d.ID, api.StatusVerifying, "", msg) }
+	res, admitErr := s.admitter.Admit(ctx, admission.Request{App: app, Ref: d.ArtifactRef, Note: note})
 	if admitErr != nil {
 		ae := apierr.From(admitErr)
-		reason := ae.Code
+		reason, outcome := ae.Code, "error"
 		if ae.Kind == apierr.KindRejected {
+			outcome = "rejected"
 			s.metrics.VerificationFailures.WithLabelValues(reason).Inc()
+		} else if ae.Kind == apierr.KindInternal {
+			s.log.Error("admission failed", "deployment", d.ID, "app", app.Name, "err", admitErr)
 		}
+		s.metrics.AdmissionDuration.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
 		if _, _, err := s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusVerifying, To: api.StatusFailed,
 			Reason: reason, Message: ae.Message, Digest: res.Digest, At: s.now()}); err != nil {
 			return d, errors.Join(admitErr, err)
 		}
-		return d, admitErr
+		s.log.Info("deployment refused", "deployment", d.ID, "app", app.Name, "artifact", d.ArtifactRef, "digest", res.Digest, "reason", reason)
+		// The answer names the deployment, whose events tell the story.
+		out := *ae
+		out.DeploymentID = d.ID
+		return d, &out
 	}
+	outcome := "verified"
+	if res.Cached {
+		outcome = "cached"
+	}
+	s.log.Info("deployment verified", "deployment", d.ID, "app", app.Name, "digest", res.Digest, "cached", res.Cached)
+	s.metrics.AdmissionDuration.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
 	if res.Artifact != nil {
 		art, err := s.store.PutArtifact(ctx, *res.Artifact)
 		if err != nil {
@@ -89,13 +110,30 @@ func (s *Service) admit(ctx context.Context, app api.App, d api.Deployment) (api
 		s.metrics.ObserveVerified(art.Size, art.Verification != nil && art.Verification.SBOMFormat != "")
 		res.Artifact = &art
 	}
+	msg := "verified " + res.Digest
+	if res.Summary != "" {
+		msg += ": " + res.Summary
+	}
 	d, _, err = s.store.TransitionDeployment(ctx, store.Transition{ID: d.ID, From: api.StatusVerifying, To: api.StatusVerified,
-		Digest: res.Digest, Message: "verified " + res.Digest, At: s.now()})
+		Digest: res.Digest, Message: msg, At: s.now()})
 	if err != nil || res.Artifact == nil {
 		return d, err
 	}
+	if _, none := s.runtime.(runtime.None); none {
+		s.note(ctx, d.ID, api.StatusVerified, api.ReasonNoRuntime,
+			"this server has no runtime: the deployment stays verified and nothing runs it")
+		return d, nil
+	}
 	s.startRollout(runtime.Rollout{Deployment: d, App: app, Artifact: *res.Artifact})
 	return d, nil
+}
+
+// note appends a note event; a failure to write it is logged, not fatal:
+// the status transitions carry the outcome.
+func (s *Service) note(ctx context.Context, id string, status api.DeploymentStatus, reason, msg string) {
+	if _, err := s.store.AppendEvent(ctx, api.Event{DeploymentID: id, Type: api.EventNote, Status: status, Reason: reason, Message: msg, At: s.now()}); err != nil {
+		s.log.Warn("deployment event not written", "deployment", id, "err", err)
+	}
 }
 
 // startRollout hands a verified deployment to the runtime in the background;

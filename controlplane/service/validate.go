@@ -7,9 +7,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aetherengine/aether/controlplane/admission"
 	"github.com/aetherengine/aether/controlplane/apierr"
 	"github.com/aetherengine/aether/controlplane/store"
 	"github.com/aetherengine/aether/pkg/api"
+	"github.com/aetherengine/aether/pkg/registry"
 )
 
 // Bounds on what one request may carry.
@@ -62,6 +64,13 @@ func validateRef(ref string) error {
 	case strings.ContainsAny(ref, " \t\r\n") || !utf8.ValidString(ref):
 		return apierr.Invalid("artifact reference %q contains whitespace or invalid UTF-8", truncate(ref))
 	}
+	r, err := registry.ParseReference(ref)
+	if err != nil {
+		return apierr.Invalid("artifact %q is not an OCI reference: want REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST", truncate(ref))
+	}
+	if r.Reference == "" {
+		return apierr.Invalid("artifact %q names no tag or digest; add :TAG or @sha256:DIGEST (the server resolves a tag once and pins the digest)", truncate(ref))
+	}
 	return nil
 }
 
@@ -95,23 +104,41 @@ func validateKeyCreate(req api.APIKeyCreate) error {
 	return nil
 }
 
-// validateTrust checks a trust policy and fills its defaults.
+// validateTrust checks a trust policy and fills its defaults: a key
+// without a name is named after its fingerprint, names are unique (records
+// and messages say which key verified an artifact), and absent required
+// attestations mean the SBOM.
 func validateTrust(u api.TrustPolicyUpdate) (api.TrustPolicy, error) {
 	p := api.TrustPolicy{BuilderID: u.BuilderID, SourceRepo: u.SourceRepo, Keys: []api.TrustedKey{}}
 	if len(u.Keys) > maxTrustedKeys {
 		return p, apierr.Invalid("a trust policy takes at most %d keys", maxTrustedKeys)
 	}
+	names := map[string]bool{}
 	for i, k := range u.Keys {
 		if len(k.PEM) > maxPEMLen || len(k.Name) > maxKeyNameLen {
 			return p, apierr.Invalid("keys[%d] is too large", i)
 		}
-		block, _ := pem.Decode([]byte(k.PEM))
+		block, rest := pem.Decode([]byte(k.PEM))
 		if block == nil || block.Type != "PUBLIC KEY" {
 			return p, apierr.Invalid("keys[%d] is not a PEM \"PUBLIC KEY\" block; pass the cosign.pub file's contents", i)
+		}
+		if next, _ := pem.Decode(rest); next != nil {
+			return p, apierr.Invalid("keys[%d] holds more than one PEM block; give each key its own entry (and name)", i)
 		}
 		if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
 			return p, apierr.Invalid("keys[%d] is not a valid public key: %v", i, err)
 		}
+		k.Name = strings.TrimSpace(k.Name)
+		if k.Name == "" {
+			k.Name = admission.DefaultKeyName(k.PEM)
+		}
+		if !utf8.ValidString(k.Name) || strings.ContainsAny(k.Name, "\r\n") {
+			return p, apierr.Invalid("keys[%d] name is not one line of text", i)
+		}
+		if names[k.Name] {
+			return p, apierr.Invalid("two keys are named %q; key names must be unique", truncate(k.Name))
+		}
+		names[k.Name] = true
 		if k.RetiresAt != nil {
 			t := k.RetiresAt.UTC()
 			k.RetiresAt = &t
@@ -123,7 +150,7 @@ func validateTrust(u api.TrustPolicyUpdate) (api.TrustPolicy, error) {
 	} else {
 		seen := map[string]bool{}
 		p.RequiredAttestations = []string{}
-		for _, a := range u.RequiredAttestations {
+		for _, a := range *u.RequiredAttestations {
 			if a != api.AttestationSBOM && a != api.AttestationProvenance {
 				return p, apierr.Invalid("required attestation %q is not one of sbom, provenance", truncate(a))
 			}

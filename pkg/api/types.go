@@ -47,9 +47,11 @@ type TrustPolicy struct {
 }
 
 // TrustPolicyUpdate is the body of PUT /v1/apps/{name}/trust.
+// RequiredAttestations absent means the default (["sbom"]); an empty list
+// requires none.
 type TrustPolicyUpdate struct {
 	Keys                 []TrustedKey `json:"keys"`
-	RequiredAttestations []string     `json:"required_attestations,omitempty"`
+	RequiredAttestations *[]string    `json:"required_attestations,omitempty"`
 	BuilderID            string       `json:"builder_id,omitempty"`
 	SourceRepo           string       `json:"source_repo,omitempty"`
 }

@@ -57,6 +57,9 @@ type Error struct {
 	Code       string
 	Message    string
 	RequestID  string
+	// DeploymentID is the deployment an admission refusal recorded as
+	// failed (HTTP 422 from CreateDeployment), if any.
+	DeploymentID string
 }
 
 func (e *Error) Error() string {
@@ -133,7 +136,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 func decodeError(resp *http.Response, raw []byte) error {
 	var er api.ErrorResponse
 	if err := json.Unmarshal(raw, &er); err == nil && er.Error.Code != "" {
-		return &Error{StatusCode: resp.StatusCode, Code: er.Error.Code, Message: er.Error.Message, RequestID: er.Error.RequestID}
+		return &Error{StatusCode: resp.StatusCode, Code: er.Error.Code, Message: er.Error.Message, RequestID: er.Error.RequestID, DeploymentID: er.Error.DeploymentID}
 	}
 	// Not our shape: a proxy or another server answered.
 	snippet := strings.TrimSpace(string(raw))

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aetherengine/aether/pkg/api"
 )
@@ -98,5 +99,43 @@ func TestNewRejectsBadURLs(t *testing.T) {
 		if _, err := New(u, ""); err == nil {
 			t.Errorf("New(%q) accepted", u)
 		}
+	}
+}
+
+// TestWatchDeployment: events are reported once each, in order, across
+// polls and a passing 503, until a terminal transition.
+func TestWatchDeployment(t *testing.T) {
+	polls := 0
+	pages := []string{
+		`{"items":[{"id":1,"type":"created","status":"pending","at":"2024-01-01T00:00:00Z"}],"next_cursor":""}`,
+		`503`,
+		`{"items":[{"id":1,"type":"created","status":"pending","at":"2024-01-01T00:00:00Z"},{"id":2,"type":"status","status":"verifying","at":"2024-01-01T00:00:01Z"}],"next_cursor":""}`,
+		`{"items":[{"id":1,"type":"created","status":"pending","at":"2024-01-01T00:00:00Z"},{"id":2,"type":"status","status":"verifying","at":"2024-01-01T00:00:01Z"},{"id":3,"type":"status","status":"failed","reason":"unsigned","at":"2024-01-01T00:00:02Z"}],"next_cursor":""}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/events") {
+			p := pages[min(polls, len(pages)-1)]
+			polls++
+			if p == "503" {
+				w.WriteHeader(503)
+				return
+			}
+			w.Write([]byte(p))
+			return
+		}
+		w.Write([]byte(`{"id":"dep_1","status":"failed","reason":"unsigned"}`))
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL, "k")
+	var seen []int64
+	d, err := c.WatchDeployment(context.Background(), "dep_1", WatchOptions{Interval: time.Millisecond}, func(e api.Event) { seen = append(seen, e.ID) })
+	if err != nil || d.Status != api.StatusFailed || d.Reason != "unsigned" {
+		t.Fatalf("WatchDeployment = %+v, %v", d, err)
+	}
+	if len(seen) != 3 || seen[0] != 1 || seen[1] != 2 || seen[2] != 3 {
+		t.Fatalf("events reported %v, want [1 2 3]", seen)
+	}
+	if !Finished(api.Event{Type: api.EventNote, Reason: api.ReasonNoRuntime}) || Finished(api.Event{Type: api.EventTransition, Status: api.StatusVerified}) {
+		t.Fatal("Finished wrong")
 	}
 }

@@ -21,6 +21,13 @@ type Config struct {
 	APIKey string `json:"api_key,omitempty"`
 	// Registry is the OCI registry the CLI pushes to by default.
 	Registry string `json:"registry,omitempty"`
+	// SigningKey is the cosign private key (a path) commands sign with by
+	// default; `aether up` writes its own, encrypted with an empty
+	// password.
+	SigningKey string `json:"signing_key,omitempty"`
+	// PublicKey is SigningKey's public half (a path): the key an app
+	// created by `aether deploy` trusts by default.
+	PublicKey string `json:"public_key,omitempty"`
 }
 
 // Environment variables.

@@ -25,7 +25,7 @@ func newAppsCommand(g *Global) *cobra.Command {
 		Short: "Create and inspect apps on the control plane",
 	}
 	sf.add(cmd)
-	cmd.AddCommand(newAppsCreateCommand(g, &sf), newAppsListCommand(g, &sf), newAppsGetCommand(g, &sf))
+	cmd.AddCommand(newAppsCreateCommand(g, &sf), newAppsListCommand(g, &sf), newAppsGetCommand(g, &sf), newAppsTrustCommand(g, &sf))
 	return cmd
 }
 

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/aetherengine/aether/controlplane/config"
+	"github.com/aetherengine/aether/controlplane/runtime"
+	"github.com/aetherengine/aether/controlplane/runtime/local"
+)
+
+// NewRuntime builds the runtime cfg.Runtime names. The caller closes it
+// when it is an io.Closer (the local runtime is: it stops app processes).
+func NewRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (runtime.Runtime, error) {
+	switch cfg.Runtime {
+	case "", config.RuntimeNone:
+		return runtime.None{}, nil
+	case config.RuntimeLocal:
+		rt, err := local.New(local.Options{StateDir: cfg.StateDir, Node: cfg.Node, Log: log.With("component", "runtime")})
+		if err != nil {
+			return nil, err
+		}
+		// Apps that ran before a restart run again, on the same ports.
+		if err := rt.Restore(ctx); err != nil {
+			log.Warn("some apps could not be restored", "err", err)
+		}
+		return rt, nil
+	case config.RuntimeKubernetes:
+		// Switch point for the Kubernetes runtime (client-go): build it
+		// here from cfg (kubeconfig, namespace) once it exists.
+		return nil, errors.New("the kubernetes runtime is not built into this control plane yet; use --runtime local or none")
+	}
+	return nil, errors.New("unknown runtime " + cfg.Runtime + "; use none, local or kubernetes")
+}
+
+// withRuntime sets d.Runtime from cfg when the caller injected none, and
+// returns the function that stops it (a no-op for an injected runtime,
+// which its caller owns).
+func withRuntime(ctx context.Context, cfg config.Config, d *Deps) (func(), error) {
+	if d.Runtime != nil {
+		return func() {}, nil
+	}
+	rt, err := NewRuntime(ctx, cfg, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	d.Runtime = rt
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if c, ok := rt.(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					d.Log.Warn("runtime stopped with an error", "err", err)
+				}
+			}
+		})
+	}, nil
+}
+
+// StopRuntime stops the runtime Build created: rollouts in progress end
+// (reported failed) and app processes are stopped. Safe to call twice.
+func (h *Handler) StopRuntime() {
+	if h.closeRuntime != nil {
+		h.closeRuntime()
+	}
+}
+
+// Close stops the runtime Build created and closes the store.
+func (h *Handler) Close() error {
+	h.StopRuntime()
+	return h.Store.Close()
+}
