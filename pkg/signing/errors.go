@@ -70,6 +70,9 @@ type Failure struct {
 	Message string `json:"message"`
 	// Referrer is the digest of the referrer manifest concerned, if any.
 	Referrer string `json:"referrer,omitempty"`
+	// attestation marks failures about an attestation rather than the
+	// signature: they rank after every signature failure.
+	attestation bool
 }
 
 // Error is returned by Verify when the artifact does not satisfy the
@@ -126,6 +129,11 @@ func newError(d digest.Digest, fs []Failure) *Error {
 			out = append(out, f)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Reason) < rank(out[j].Reason) })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].attestation != out[j].attestation {
+			return !out[i].attestation
+		}
+		return rank(out[i].Reason) < rank(out[j].Reason)
+	})
 	return &Error{Digest: d, Failures: out}
 }

@@ -248,6 +248,11 @@ func (v *Verifier) decide(res *Result, cands []*candidate, policy Policy) []Fail
 		}
 	}
 
+	// What is wrong with the signature matters more than what is wrong with
+	// an attestation: an unsigned artifact is "unsigned" even when an
+	// untrusted key signed its SBOM.
+	signatureFailures := len(failures)
+
 	// SBOM: a trusted CycloneDX attestation whose document validates.
 	validate := v.ValidateSBOM
 	if validate == nil {
@@ -310,6 +315,9 @@ func (v *Verifier) decide(res *Result, cands []*candidate, policy Policy) []Fail
 			failures = append(failures, Failure{Reason: ReasonProvenanceMissing,
 				Message: fmt.Sprintf("artifact %s has no SLSA provenance signed by a trusted key; attach it with `aether attest REF --key cosign.key --provenance`", res.Digest)})
 		}
+	}
+	for i := signatureFailures; i < len(failures); i++ {
+		failures[i].attestation = true
 	}
 	return failures
 }

@@ -162,6 +162,14 @@ func TestVerify(t *testing.T) {
 			wantReason: signing.ReasonUnsigned,
 		},
 		{
+			name: "unsigned, with an SBOM attestation by an untrusted key",
+			setup: func(t *testing.T, repo *remote.Repository, s ocispec.Descriptor) (ocispec.Descriptor, signing.Policy) {
+				attest(t, repo, s, b, signing.PredicateCycloneDX, sbom)
+				return s, trustA
+			},
+			wantReason: signing.ReasonUnsigned,
+		},
+		{
 			name: "SBOM attestation relabelled as a signature in the annotation",
 			setup: func(t *testing.T, repo *remote.Repository, s ocispec.Descriptor) (ocispec.Descriptor, signing.Policy) {
 				attachBundle(t, repo, s, bundleFor(t, s, a, signing.PredicateCycloneDX, sbom), signing.PredicateSignature)
