@@ -50,6 +50,11 @@ Flags (before or after REF and DEST):
                         localhost and 127.0.0.0/8)
   --verify-files        check every file against the artifact's per-file
                         list (default true; --verify-files=false skips it)
+  --key FILE            before pulling, verify the artifact's cosign
+                        signature against this public key (repeatable: any
+                        of them may sign); fails with exit 4 when unsigned
+  --require-sbom        with --key: also require a signed, valid CycloneDX
+                        SBOM attestation
   --output text|json    what to print on stdout when done (default text)
   --quiet, -q           log warnings only
   --verbose, -v         log every layer
@@ -83,6 +88,8 @@ type options struct {
 	quiet        bool
 	verbose      bool
 	version      bool
+	keys         []string
+	requireSBOM  bool
 }
 
 // run is main without the process: tests call it.
@@ -114,6 +121,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ref, dest := pos[0], pos[1]
+	if len(o.keys) > 0 {
+		pinned, err := verifySignature(ctx, ref, o, log)
+		if err != nil {
+			return fail(stderr, exitCodeVerify(ctx, err), err.Error())
+		}
+		ref = pinned
+	}
 	res, err := fetch.Fetch(ctx, ref, dest, fetch.Options{
 		AllowTag:      o.allowTag,
 		PlainHTTP:     o.plainHTTP,
@@ -152,6 +166,8 @@ func newFlags(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.Func("key", "", func(v string) error { o.keys = append(o.keys, v); return nil })
+	fs.BoolVar(&o.requireSBOM, "require-sbom", false, "")
 	return fs
 }
 
