@@ -10,6 +10,7 @@ import (
 	"github.com/aetherengine/aether/controlplane/config"
 	"github.com/aetherengine/aether/controlplane/runtime"
 	"github.com/aetherengine/aether/controlplane/runtime/local"
+	"github.com/aetherengine/aether/pkg/fetch"
 )
 
 // NewRuntime builds the runtime cfg.Runtime names. The caller closes it
@@ -19,7 +20,9 @@ func NewRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (runti
 	case "", config.RuntimeNone:
 		return runtime.None{}, nil
 	case config.RuntimeLocal:
-		rt, err := local.New(local.Options{StateDir: cfg.StateDir, Node: cfg.Node, Log: log.With("component", "runtime")})
+		rt, err := local.New(local.Options{StateDir: cfg.StateDir, Node: cfg.Node, Log: log.With("component", "runtime"),
+			// Pull with the credentials admission used.
+			Fetch: fetch.Options{DockerConfig: cfg.RegistryConfig}})
 		if err != nil {
 			return nil, err
 		}

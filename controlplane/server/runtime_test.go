@@ -20,8 +20,8 @@ import (
 	"github.com/aetherengine/aether/pkg/api"
 	"github.com/aetherengine/aether/pkg/client"
 	"github.com/aetherengine/aether/pkg/clientconfig"
-	"github.com/aetherengine/aether/pkg/signing"
 	xt "github.com/aetherengine/aether/pkg/extract/extracttest"
+	"github.com/aetherengine/aether/pkg/signing"
 )
 
 // digestAdmitter admits digest references without verifying anything:
