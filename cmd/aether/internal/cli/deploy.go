@@ -39,15 +39,25 @@ type deployOutput struct {
 
 func newDeployCommand(g *Global) *cobra.Command {
 	var (
-		sf serverFlags
-		o  deployOptions
+		sf  serverFlags
+		o   deployOptions
+		src sourceDeployFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "deploy REF --app NAME",
-		Short: "Deploy a pushed, signed artifact and follow it until it runs",
-		Long: `Deploy asks the control plane to run the artifact REF (REGISTRY/REPOSITORY:TAG or
-@sha256:DIGEST) as the app NAME, and prints each event of the deployment as it
-happens, on stderr.
+		Use:   "deploy [DIR | REF --app NAME]",
+		Short: "Build, publish and deploy an app (DIR), or deploy a pushed artifact (REF)",
+		Long: `Given an app directory (default: the current one), deploy does the whole trip:
+build (npm ci cached by lockfile), push (an unchanged dependency layer is not
+uploaded again), sign, attach the SBOM and SLSA provenance, create the
+deployment and wait until the new version answers. Each stage is printed with
+its duration on stderr; the app's URL is printed on stdout. The registry and
+signing key come from --repo/--key, else from the CLI config that aether up
+writes; the app (default: package.json's name) is created if missing, trusting
+that config's public key.
+
+Given a reference, deploy asks the control plane to run the artifact REF
+(REGISTRY/REPOSITORY:TAG or @sha256:DIGEST) as the app NAME, and prints each
+event of the deployment as it happens, on stderr.
 
 The control plane resolves a tag to its digest once and pins the deployment to
 it, then verifies the digest through its referrers against the app's trust
@@ -59,13 +69,24 @@ The deployment id is printed on stdout. Exit codes: 0 deployed (or verified, on
 a server without a runtime); 3 refused by admission, with the reason code
 (unsigned, untrusted_key, sbom_missing, registry_not_allowed, …); 1 any other
 failure, including a rollout that failed or did not finish within --timeout.`,
-		Example: `  aether deploy ghcr.io/acme/hello:v1 --app hello
-  aether deploy 127.0.0.1:5000/hello@sha256:... --app hello --output json
-  aether deploy ghcr.io/acme/hello:v2 --app hello --wait=false`,
-		Args: cobra.ExactArgs(1),
+		Example: `  aether deploy examples/hello
+  aether deploy . --repo ghcr.io/acme/hello --key cosign.key --app hello
+  aether deploy ghcr.io/acme/hello:v1 --app hello
+  aether deploy 127.0.0.1:5000/hello@sha256:... --app hello --output json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			started := time.Now()
-			ref, err := deployReference(args[0])
+			arg := "."
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			if isSourceDir(arg) {
+				return deploySource(cmd.Context(), g, sf, o, src, arg, started)
+			}
+			if len(args) == 0 {
+				return usageError("the current directory has no package.json: give an app directory, or REF --app NAME")
+			}
+			ref, err := deployReference(arg)
 			if err != nil {
 				return err
 			}
@@ -84,22 +105,19 @@ failure, including a rollout that failed or did not finish within --timeout.`,
 		},
 	}
 	sf.add(cmd)
-	cmd.Flags().StringVar(&o.app, "app", "", "app to deploy to")
+	src.add(cmd)
+	cmd.Flags().StringVar(&o.app, "app", "", "app to deploy to (with DIR: default package.json's name)")
 	cmd.Flags().StringArrayVar(&o.env, "env", nil, "environment variable KEY=VALUE for this deployment (repeatable)")
 	cmd.Flags().BoolVar(&o.wait, "wait", true, "follow the deployment until it runs or fails")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long to follow the deployment")
 	return cmd
 }
 
-// deployReference accepts an OCI reference. A source directory is the
-// later `aether deploy [DIR]` (build, push, sign, then deploy); until then
-// it is refused with the commands that do the same.
+// deployReference accepts an OCI reference (an app directory goes through
+// deploySource instead).
 func deployReference(arg string) (string, error) {
 	if fi, err := os.Stat(arg); (err == nil && fi.IsDir()) || strings.HasPrefix(arg, ".") || strings.HasPrefix(arg, "/") {
-		return "", usageError("%s is a directory: deploy an artifact pushed to a registry. Build and publish it first:\n"+
-			"  aether build %s --layout L && aether push L REGISTRY/REPO:TAG\n"+
-			"  aether sign REGISTRY/REPO:TAG --key cosign.key && aether attest REGISTRY/REPO:TAG --key cosign.key --sbom L\n"+
-			"then: aether deploy REGISTRY/REPO:TAG --app NAME", arg, arg)
+		return "", usageError("%s is a directory without package.json: give a Node.js app directory, or an artifact reference REGISTRY/REPO:TAG --app NAME", arg)
 	}
 	r, err := registry.ParseReference(arg)
 	if err != nil {
@@ -111,8 +129,22 @@ func deployReference(arg string) (string, error) {
 	return arg, nil
 }
 
-// runDeploy creates the deployment and follows its events.
+// runDeploy creates the deployment, follows its events and prints the
+// deployment id (or the JSON result) on stdout.
 func runDeploy(ctx context.Context, g *Global, c *client.Client, req api.DeploymentCreate, o deployOptions) error {
+	out, err := followDeploy(ctx, g, c, req, o)
+	if g.JSON() {
+		if perr := printJSON(g.Streams.Out, out); perr != nil {
+			return perr
+		}
+	} else if out.Deployment.ID != "" {
+		fmt.Fprintln(g.Streams.Out, out.Deployment.ID)
+	}
+	return err
+}
+
+// followDeploy creates the deployment and follows its events on stderr.
+func followDeploy(ctx context.Context, g *Global, c *client.Client, req api.DeploymentCreate, o deployOptions) (deployOutput, error) {
 	if !g.JSON() {
 		g.Statusf("Deploying %s to app %s", req.Artifact, req.App)
 	}
@@ -122,7 +154,7 @@ func runDeploy(ctx context.Context, g *Global, c *client.Client, req api.Deploym
 	case errors.As(err, &refusal) && refusal.DeploymentID != "":
 		d.ID = refusal.DeploymentID
 	case err != nil:
-		return err
+		return deployOutput{Events: []api.Event{}}, err
 	}
 	out := deployOutput{Deployment: d, Events: []api.Event{}}
 	onEvent := func(e api.Event) {
@@ -150,13 +182,6 @@ func runDeploy(ctx context.Context, g *Global, c *client.Client, req api.Deploym
 	if refusal != nil {
 		out.Error = &api.ErrorBody{Code: refusal.Code, Message: refusal.Message, RequestID: refusal.RequestID, DeploymentID: refusal.DeploymentID}
 	}
-	if g.JSON() {
-		if perr := printJSON(g.Streams.Out, out); perr != nil {
-			return perr
-		}
-	} else {
-		fmt.Fprintln(g.Streams.Out, d.ID)
-	}
 	if refusal != nil {
 		// A 422 is admission's verdict; anything else (a 500, a busy 503)
 		// failed the deployment without judging the artifact.
@@ -164,22 +189,22 @@ func runDeploy(ctx context.Context, g *Global, c *client.Client, req api.Deploym
 		if refusal.StatusCode == http.StatusUnprocessableEntity {
 			code = ExitVerify
 		}
-		return withExitCode(code, fmt.Errorf("%s: %s %s (deployment %s): %s", refusal.Code, verdictVerb(code), req.Artifact, d.ID, refusal.Message))
+		return out, withExitCode(code, fmt.Errorf("%s: %s %s (deployment %s): %s", refusal.Code, verdictVerb(code), req.Artifact, d.ID, refusal.Message))
 	}
 	if err != nil {
-		return err
+		return out, err
 	}
 	if fd := out.Deployment; fd.Status == api.StatusFailed {
 		code := ExitError
 		if slices.Contains(api.Reasons, fd.Reason) {
 			code = ExitVerify
 		}
-		return withExitCode(code, fmt.Errorf("deployment %s failed (%s): %s", fd.ID, fd.Reason, fd.Message))
+		return out, withExitCode(code, fmt.Errorf("deployment %s failed (%s): %s", fd.ID, fd.Reason, fd.Message))
 	}
 	if !g.JSON() && out.Pinned != "" {
 		g.Statusf("Deployment %s is %s: %s", d.ID, out.Deployment.Status, out.Pinned)
 	}
-	return nil
+	return out, nil
 }
 
 func verdictVerb(code int) string {

@@ -23,8 +23,8 @@ import (
 // TestDeployCommand drives `aether apps trust` and `aether deploy` against
 // a real control plane whose admission reads a real registry: a signed
 // artifact is deployed and its events printed; an unsigned one exits 3
-// with its reason; --output json carries the same; a directory is refused
-// with the commands that publish it.
+// with its reason; --output json carries the same; a directory that is not
+// an app is refused.
 func TestDeployCommand(t *testing.T) {
 	reg := regtest.InProcess(t)
 	cfg := config.Defaults()
@@ -90,8 +90,8 @@ func TestDeployCommand(t *testing.T) {
 		t.Fatalf("deploy --output json: %d %s", code, out)
 	}
 
-	if code, _, errs := runCLI(t, "", "deploy", dir, "--app", "hello"); code != ExitUsage || !strings.Contains(errs, "aether push") {
-		t.Fatalf("deploy DIR: %d %s", code, errs)
+	if code, _, errs := runCLI(t, "", "deploy", dir, "--app", "hello"); code != ExitUsage || !strings.Contains(errs, "without package.json") {
+		t.Fatalf("deploy of a directory that is not an app: %d %s", code, errs)
 	}
 	if code, _, errs := runCLI(t, "", "deploy", reg.Ref("hello"), "--app", "hello"); code != ExitUsage || !strings.Contains(errs, "no tag or digest") {
 		t.Fatalf("deploy without tag: %d %s", code, errs)
