@@ -104,6 +104,22 @@ func (h *handlers) getDeployment(c *gin.Context) (any, error) {
 }
 
 func (h *handlers) listEvents(c *gin.Context) (any, error) {
+	if c.Query("after") != "" || c.Query("wait") != "" {
+		after, err := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
+		if err != nil || after < 0 {
+			return nil, apierr.Invalid("after must be an event id (a whole number), not %q", truncate(c.Query("after")))
+		}
+		var wait time.Duration
+		if w := c.Query("wait"); w != "" {
+			if wait, err = time.ParseDuration(w); err != nil || wait < 0 || wait > service.MaxEventWait {
+				return nil, apierr.Invalid("wait must be a duration between 0s and %s, e.g. 20s, not %q", service.MaxEventWait, truncate(w))
+			}
+		}
+		if c.Query("cursor") != "" {
+			return nil, apierr.Invalid("give either cursor (paging) or after/wait (following), not both")
+		}
+		return h.svc.WaitEvents(c.Request.Context(), c.Param("id"), after, wait)
+	}
 	p, err := page(c)
 	if err != nil {
 		return nil, err

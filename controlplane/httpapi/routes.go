@@ -105,7 +105,10 @@ func (h *handlers) routes(o *Server) []route {
 		{method: "GET", path: "/v1/deployments/:id", opID: "getDeployment", tag: "deployments", summary: "Get a deployment", access: accessReadApp,
 			params: []param{pID}, status: 200, resp: api.Deployment{}, json: h.getDeployment},
 		{method: "GET", path: "/v1/deployments/:id/events", opID: "listDeploymentEvents", tag: "deployments", summary: "A deployment's events, oldest first", access: accessReadApp,
-			params: []param{pID, pLimit, pCursor}, status: 200, resp: api.Event{}, list: true, json: h.listEvents},
+			params: []param{pID, pLimit, pCursor,
+				{name: "after", in: "query", desc: "follow mode: only events with an id above this one"},
+				{name: "wait", in: "query", desc: "follow mode: when there is no such event yet, wait up to this long for one (e.g. 20s, at most 30s)"}},
+			status: 200, resp: api.Event{}, list: true, json: h.listEvents},
 		{method: "GET", path: "/v1/deployments/:id/logs", opID: "getDeploymentLogs", tag: "deployments", summary: "The last lines a deployment's processes wrote (local runtime)", access: accessReadApp,
 			params: []param{pID, {name: "tail", in: "query", desc: "number of lines, 1-10000 (default 100)"}}, status: 200, resp: api.DeploymentLogs{}, json: h.deploymentLogs},
 

@@ -203,6 +203,54 @@ func (s *Service) ListEvents(ctx context.Context, id string, page store.Page) (a
 	return api.List[api.Event]{Items: items, NextCursor: next}, err
 }
 
+// MaxEventWait bounds how long WaitEvents holds a request open.
+const MaxEventWait = 30 * time.Second
+
+// maxWaitedEvents bounds the events one WaitEvents answer carries.
+const maxWaitedEvents = 10000
+
+// WaitEvents returns the deployment's events with an id above after,
+// oldest first. When there is none yet, it waits up to wait (at most
+// MaxEventWait) for one to appear: a client following a deployment learns
+// of each step within a few milliseconds instead of a polling interval.
+// It reads the store, so it works whichever replica wrote the event.
+func (s *Service) WaitEvents(ctx context.Context, id string, after int64, wait time.Duration) (api.List[api.Event], error) {
+	if _, err := s.GetDeployment(ctx, id); err != nil {
+		return api.List[api.Event]{}, err
+	}
+	wait = min(max(wait, 0), MaxEventWait)
+	deadline := time.Now().Add(wait)
+	pause := 10 * time.Millisecond
+	for {
+		var out []api.Event
+		page := store.Page{Limit: store.MaxLimit}
+		for len(out) < maxWaitedEvents {
+			items, next, err := s.store.ListEvents(ctx, id, page)
+			if err != nil {
+				return api.List[api.Event]{}, err
+			}
+			for _, e := range items {
+				if e.ID > after {
+					out = append(out, e)
+				}
+			}
+			if next == "" {
+				break
+			}
+			page.Cursor = next
+		}
+		if len(out) > 0 || !time.Now().Before(deadline) {
+			return api.List[api.Event]{Items: out}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return api.List[api.Event]{}, ctx.Err()
+		case <-time.After(min(pause, time.Until(deadline))):
+		}
+		pause = min(pause*3/2, 100*time.Millisecond)
+	}
+}
+
 // GetArtifact returns an artifact record; any authenticated key may read
 // artifacts (digests and verification records are not secret).
 func (s *Service) GetArtifact(ctx context.Context, digest string) (api.Artifact, error) {

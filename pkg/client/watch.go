@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/aetherengine/aether/pkg/api"
@@ -10,16 +12,16 @@ import (
 
 // WatchOptions tune WatchDeployment.
 type WatchOptions struct {
-	// Interval is the first pause between polls (default 200ms); it grows
-	// to MaxInterval (default 2s) while nothing happens.
+	// Interval is the first pause before retrying a failed request
+	// (default 200ms); it grows to MaxInterval (default 2s).
 	Interval    time.Duration
 	MaxInterval time.Duration
+	// WaitPerRequest is how long the server may hold one request open
+	// waiting for an event (default 20s).
+	WaitPerRequest time.Duration
 	// After skips the events with an id up to After (already shown).
 	After int64
 }
-
-// maxWatchedEvents bounds the events one poll reads.
-const maxWatchedEvents = 10000
 
 // Finished reports whether e ends a deployment's history as a client waits
 // for it: a transition to ready or failed, or the note of a server without
@@ -28,10 +30,12 @@ func Finished(e api.Event) bool {
 	return (e.Type == api.EventTransition && e.Status.Terminal()) || e.Reason == api.ReasonNoRuntime
 }
 
-// WatchDeployment polls a deployment's events, calls onEvent for each new
-// one in order, and returns the deployment once an event Finished it. ctx
-// bounds the wait. Network errors and 5xx answers are retried (the server
-// may be restarting); other API errors end the watch.
+// WatchDeployment follows a deployment's events, calls onEvent for each
+// new one in order, and returns the deployment once an event Finished it.
+// It long-polls (the server holds each request until an event arrives, up
+// to WaitPerRequest), so each step is seen within milliseconds. ctx bounds
+// the whole wait. Network errors and 5xx answers are retried after a pause
+// (the server may be restarting); other API errors end the watch.
 func (c *Client) WatchDeployment(ctx context.Context, id string, o WatchOptions, onEvent func(api.Event)) (api.Deployment, error) {
 	if o.Interval <= 0 {
 		o.Interval = 200 * time.Millisecond
@@ -39,21 +43,31 @@ func (c *Client) WatchDeployment(ctx context.Context, id string, o WatchOptions,
 	if o.MaxInterval < o.Interval {
 		o.MaxInterval = 2 * time.Second
 	}
-	last, wait := o.After, o.Interval
+	if o.WaitPerRequest <= 0 {
+		o.WaitPerRequest = 20 * time.Second
+	}
+	last, pause := o.After, o.Interval
 	for {
-		events, err := All(ctx, maxWatchedEvents, func(ctx context.Context, lo ListOptions) (api.List[api.Event], error) {
-			return c.ListEvents(ctx, id, lo)
-		})
-		if err != nil && !retryable(err) {
-			return api.Deployment{}, err
+		events, err := c.WaitEvents(ctx, id, last, o.WaitPerRequest)
+		if err != nil {
+			if !retryable(err) {
+				return api.Deployment{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return api.Deployment{}, ctx.Err()
+			case <-time.After(pause):
+			}
+			pause = min(pause*3/2, o.MaxInterval)
+			continue
 		}
+		pause = o.Interval
 		done := false
 		for _, e := range events {
 			if e.ID <= last {
 				continue
 			}
 			last = e.ID
-			wait = o.Interval
 			if onEvent != nil {
 				onEvent(e)
 			}
@@ -64,13 +78,18 @@ func (c *Client) WatchDeployment(ctx context.Context, id string, o WatchOptions,
 		if done {
 			return c.GetDeployment(ctx, id)
 		}
-		select {
-		case <-ctx.Done():
-			return api.Deployment{}, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(wait*3/2, o.MaxInterval)
 	}
+}
+
+// WaitEvents returns the deployment's events with an id above after,
+// waiting on the server up to wait for the first one.
+func (c *Client) WaitEvents(ctx context.Context, id string, after int64, wait time.Duration) ([]api.Event, error) {
+	q := url.Values{"after": {strconv.FormatInt(after, 10)}, "wait": {wait.String()}}
+	var l api.List[api.Event]
+	if err := c.do(ctx, "GET", "/v1/deployments/"+seg(id)+"/events", q, nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
 }
 
 // retryable tells a passing failure (network, 5xx) from an answer.
