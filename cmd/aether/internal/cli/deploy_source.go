@@ -132,7 +132,7 @@ func deploySource(ctx context.Context, g *Global, sf serverFlags, o deployOption
 		}
 		repo = strings.TrimSuffix(cfg.Registry, "/") + "/" + out.App
 	}
-	signer, err := deploySigner(g, f.key, cfg)
+	keyPath, password, err := deployKey(g, f.key, cfg)
 	if err != nil {
 		return err
 	}
@@ -141,22 +141,36 @@ func deploySource(ctx context.Context, g *Global, sf serverFlags, o deployOption
 		return err
 	}
 
-	// The app must exist before its first deployment; a new one trusts
-	// the key this deploy signs with.
-	t0 := time.Now()
-	pem, err := signing.MarshalPublicKey(signer.PublicKey())
-	if err != nil {
-		return err
+	// Decrypting the key (scrypt: ~0.3 s) and making sure the app exists
+	// run while the app builds. A new app trusts the key this deploy signs
+	// with.
+	type appResult struct {
+		signer  *signing.KeySigner
+		created bool
+		took    time.Duration
+		err     error
 	}
-	_, created, err := c.EnsureApp(ctx, out.App, &api.TrustPolicyUpdate{Keys: []api.TrustedKey{{Name: "deployer", PEM: string(pem)}}})
-	if err != nil {
-		return fmt.Errorf("app %s: %w", out.App, err)
-	}
-	if created {
-		stage("app", t0, "created "+out.App+", trusting the signing key")
-	}
+	appc := make(chan appResult, 1)
+	go func() {
+		t0 := time.Now()
+		signer, err := signing.LoadSignerFile(keyPath, password)
+		if err != nil {
+			appc <- appResult{err: fmt.Errorf("signing key %s: %w", keyPath, err)}
+			return
+		}
+		pem, err := signing.MarshalPublicKey(signer.PublicKey())
+		if err != nil {
+			appc <- appResult{err: err}
+			return
+		}
+		_, created, err := c.EnsureApp(ctx, out.App, &api.TrustPolicyUpdate{Keys: []api.TrustedKey{{Name: "deployer", PEM: string(pem)}}})
+		if err != nil {
+			err = fmt.Errorf("app %s: %w", out.App, err)
+		}
+		appc <- appResult{signer: signer, created: created, took: time.Since(t0), err: err}
+	}()
 
-	t0 = time.Now()
+	t0 := time.Now()
 	bo := f.build.options(g, dir)
 	br, err := build.Build(ctx, bo)
 	if err != nil {
@@ -169,6 +183,17 @@ func deploySource(ctx context.Context, g *Global, sf serverFlags, o deployOption
 		cache = "cache hit: npm ci skipped"
 	}
 	stage("build", t0, fmt.Sprintf("%s, %d files, %s", cache, br.Files, short(br.Digest)))
+	ar := <-appc
+	if ar.err != nil {
+		return finish(ar.err)
+	}
+	signer := ar.signer
+	if ar.created {
+		out.Stages = append(out.Stages, stageTiming{Name: "app", DurationMS: ar.took.Milliseconds(), Detail: "created " + out.App + ", trusting the signing key"})
+		if !g.JSON() {
+			g.Statusf("✓ %-11s %7s  created %s, trusting the signing key (alongside the build)", "app", ar.took.Round(time.Millisecond), out.App)
+		}
+	}
 
 	t0 = time.Now()
 	ref := repo + ":" + f.tag
@@ -221,22 +246,23 @@ func deploySource(ctx context.Context, g *Global, sf serverFlags, o deployOption
 	return finish(nil)
 }
 
-// deploySigner loads --key, else the CLI config's signing key (aether up
-// writes it with an empty password).
-func deploySigner(g *Global, key string, cfg clientconfig.Config) (*signing.KeySigner, error) {
+// deployKey names the key to sign with and its password: --key (password
+// from COSIGN_PASSWORD or a prompt), else the CLI config's signing key
+// (aether up writes it with an empty password).
+func deployKey(g *Global, key string, cfg clientconfig.Config) (string, []byte, error) {
 	if key != "" {
-		return loadSigner(g, key)
+		if _, err := os.Stat(key); err != nil {
+			return "", nil, usageError("--key %s: %v", key, err)
+		}
+		pw, err := keyPassword(g, false)
+		return key, pw, err
 	}
 	if cfg.SigningKey == "" {
-		return nil, usageError("no signing key: pass --key cosign.key (make one with aether keygen), or run aether up (it makes one)")
+		return "", nil, usageError("no signing key: pass --key cosign.key (make one with aether keygen), or run aether up (it makes one)")
 	}
 	pw := []byte{}
 	if v, ok := os.LookupEnv("COSIGN_PASSWORD"); ok {
 		pw = []byte(v)
 	}
-	s, err := signing.LoadSignerFile(cfg.SigningKey, pw)
-	if err != nil {
-		return nil, fmt.Errorf("the CLI config's signing key %s: %w", cfg.SigningKey, err)
-	}
-	return s, nil
+	return cfg.SigningKey, pw, nil
 }
