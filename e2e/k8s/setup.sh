@@ -8,7 +8,8 @@
 # A warm run checks a version stamp and does nothing. Cold: ~7 min on 2
 # cores; ~35 s when only the Go build cache is warm.
 #
-# Usage: e2e/k8s/setup.sh        (prints the bin directory on stdout)
+# Usage: e2e/k8s/setup.sh          builds what is missing; prints the bin dir
+#        e2e/k8s/setup.sh --check  exits 0 when everything is built, 1 if not
 set -euo pipefail
 
 K8S=v1.37.2       # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
@@ -34,6 +35,10 @@ if complete; then
   echo "$BIN"
   exit 0
 fi
+if [ "${1:-}" = "--check" ]; then
+  log "not built: run e2e/k8s/setup.sh (~7 min cold on 2 cores, cached in $BIN after)"
+  exit 1
+fi
 
 mkdir -p "$BIN" "$SRC"
 # Parallel test binaries may call this at once: one builds, the others wait.
@@ -58,7 +63,9 @@ trap 'rm -rf "$TMPBIN"' EXIT
 mkdir -p "$SRC/etcd-$ETCD"
 (
   cd "$SRC/etcd-$ETCD"
-  if [ ! -f go.mod ]; then
+  # go.sum marks a finished wrapper; a half-made one starts over.
+  if [ ! -f go.sum ]; then
+    rm -f go.mod
     go mod init aether-e2e/etcdwrap >/dev/null 2>&1
     printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
     go get "go.etcd.io/etcd/server/v3@$ETCD" >&2
@@ -73,6 +80,7 @@ mkdir -p "$SRC/kubernetes-$K8S"
 (
   cd "$SRC/kubernetes-$K8S"
   if [ ! -f go.sum ]; then
+    rm -f go.mod
     mod=$(go mod download -json "k8s.io/kubernetes@$K8S" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
     [ -n "$mod" ] || { log "cannot download k8s.io/kubernetes@$K8S"; exit 1; }
     {
