@@ -58,6 +58,26 @@ type Config struct {
 	StateDir string `json:"state_dir"`
 	// Node is the Node.js binary of the local runtime (empty: node on PATH).
 	Node string `json:"node"`
+
+	// Kubeconfig is the kubeconfig of the Kubernetes runtime (empty: the
+	// in-cluster config of the pod's ServiceAccount).
+	Kubeconfig string `json:"kubeconfig"`
+	// FetchImage is the aether-fetch init container image.
+	FetchImage string `json:"fetch_image"`
+	// NodeImage overrides the app container image (empty: the stock
+	// Node.js image matching the artifact's Node version).
+	NodeImage string `json:"node_image"`
+	// RegistrySecret names the kubernetes.io/dockerconfigjson Secret, in
+	// each app's namespace, the init container pulls with.
+	RegistrySecret string `json:"registry_secret"`
+	// Reverify makes the init container re-verify the artifact's signature
+	// against the app's keys before extracting it.
+	Reverify bool `json:"reverify"`
+	// RolloutTimeout bounds how long a Kubernetes rollout is watched.
+	RolloutTimeout Duration `json:"rollout_timeout"`
+	// ProgressDeadline is the Deployments' progressDeadlineSeconds: how long
+	// a rollout may make no progress before Kubernetes marks it failed.
+	ProgressDeadline Duration `json:"progress_deadline"`
 }
 
 // Duration is a time.Duration written as "30s" in files.
@@ -99,6 +119,10 @@ func Defaults() Config {
 
 		Runtime:  RuntimeNone,
 		StateDir: DataDir(),
+
+		Reverify:         true,
+		RolloutTimeout:   Duration(10 * time.Minute),
+		ProgressDeadline: Duration(2 * time.Minute),
 	}
 }
 
@@ -164,6 +188,21 @@ var Settings = []Setting{
 	{Name: "runtime", Env: "AETHER_RUNTIME", Usage: "what runs verified deployments: none, local (supervised node processes) or kubernetes", set: func(c *Config, v string) error { c.Runtime = v; return nil }},
 	{Name: "state-dir", Env: "AETHER_STATE_DIR", Usage: "directory of the local runtime's apps, logs and state", set: func(c *Config, v string) error { c.StateDir = v; return nil }},
 	{Name: "node", Env: "AETHER_NODE", Usage: "Node.js binary the local runtime runs apps with (default: node on PATH)", set: func(c *Config, v string) error { c.Node = v; return nil }},
+	{Name: "kubeconfig", Env: "AETHER_KUBECONFIG", Usage: "kubeconfig of the kubernetes runtime (default: the pod's in-cluster ServiceAccount)", set: func(c *Config, v string) error { c.Kubeconfig = v; return nil }},
+	{Name: "namespace", Env: "AETHER_NAMESPACE", Usage: "same as --default-namespace: where apps that name no namespace run", set: func(c *Config, v string) error { c.DefaultNamespace = v; return nil }},
+	{Name: "fetch-image", Env: "AETHER_FETCH_IMAGE", Usage: "aether-fetch init container image of the kubernetes runtime", set: func(c *Config, v string) error { c.FetchImage = v; return nil }},
+	{Name: "node-image", Env: "AETHER_NODE_IMAGE", Usage: "app container image (default: the stock Node.js image of the artifact's Node version)", set: func(c *Config, v string) error { c.NodeImage = v; return nil }},
+	{Name: "registry-secret", Env: "AETHER_REGISTRY_SECRET", Usage: "kubernetes.io/dockerconfigjson Secret in each app namespace the init container pulls with", set: func(c *Config, v string) error { c.RegistrySecret = v; return nil }},
+	{Name: "reverify", Env: "AETHER_REVERIFY", Usage: "the init container re-verifies the signature against the app's keys (true/false)", set: func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.Reverify = b
+		return nil
+	}},
+	{Name: "rollout-timeout", Env: "AETHER_ROLLOUT_TIMEOUT", Usage: "how long a kubernetes rollout is watched before it is reported failed (timeout)", set: durationSetting(func(c *Config) *Duration { return &c.RolloutTimeout })},
+	{Name: "progress-deadline", Env: "AETHER_PROGRESS_DEADLINE", Usage: "how long a kubernetes rollout may make no progress before it fails (progressDeadlineSeconds)", set: durationSetting(func(c *Config) *Duration { return &c.ProgressDeadline })},
 	{Name: "verification-cache-ttl", Env: "AETHER_VERIFICATION_CACHE_TTL", Usage: "how long a verification is reused for a redeploy (0 disables)", set: durationSetting(func(c *Config) *Duration { return &c.VerificationCacheTTL })},
 }
 
@@ -224,7 +263,7 @@ func loadFile(path string, c *Config) error {
 		return fmt.Errorf("config file: %w", err)
 	}
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
-		return fmt.Errorf("config file %s: %w (keys: addr, database, log_level, log_format, max_body_bytes, shutdown_timeout, default_namespace, bootstrap_admin_key, registries, registry_config, registry_timeout, max_referrers, verification_cache_ttl, runtime, state_dir, node)", path, err)
+		return fmt.Errorf("config file %s: %w (keys: addr, database, log_level, log_format, max_body_bytes, shutdown_timeout, default_namespace, bootstrap_admin_key, registries, registry_config, registry_timeout, max_referrers, verification_cache_ttl, runtime, state_dir, node, kubeconfig, fetch_image, node_image, registry_secret, reverify, rollout_timeout, progress_deadline)", path, err)
 	}
 	return nil
 }

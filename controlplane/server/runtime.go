@@ -6,16 +6,23 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
+	"github.com/aetherengine/aether/controlplane/admission"
 	"github.com/aetherengine/aether/controlplane/config"
 	"github.com/aetherengine/aether/controlplane/runtime"
+	k8sruntime "github.com/aetherengine/aether/controlplane/runtime/kubernetes"
 	"github.com/aetherengine/aether/controlplane/runtime/local"
+	"github.com/aetherengine/aether/pkg/artifact"
 	"github.com/aetherengine/aether/pkg/fetch"
+	"github.com/aetherengine/aether/pkg/kube"
 )
 
 // NewRuntime builds the runtime cfg.Runtime names. The caller closes it
 // when it is an io.Closer (the local runtime is: it stops app processes).
-func NewRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (runtime.Runtime, error) {
+// configs reads artifact configs for the Kubernetes runtime (admission's
+// guarded registry client).
+func NewRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, configs k8sruntime.ConfigReader) (runtime.Runtime, error) {
 	switch cfg.Runtime {
 	case "", config.RuntimeNone:
 		return runtime.None{}, nil
@@ -32,9 +39,37 @@ func NewRuntime(ctx context.Context, cfg config.Config, log *slog.Logger) (runti
 		}
 		return rt, nil
 	case config.RuntimeKubernetes:
-		// Switch point for the Kubernetes runtime (client-go): build it
-		// here from cfg (kubeconfig, namespace) once it exists.
-		return nil, errors.New("the kubernetes runtime is not built into this control plane yet; use --runtime local or none")
+		if configs == nil {
+			return nil, errors.New("the kubernetes runtime needs the registry admitter to read artifact configs")
+		}
+		rc, err := kube.LoadConfig(cfg.Kubeconfig)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := kube.NewClientForConfig(rc, kube.Options{Logger: log.With("component", "kubernetes")})
+		if err != nil {
+			return nil, err
+		}
+		allow, err := admission.ParseAllowList(cfg.Registries)
+		if err != nil {
+			return nil, err
+		}
+		return k8sruntime.New(k8sruntime.Options{
+			Cluster:          cl,
+			Config:           configs,
+			DefaultNamespace: cfg.DefaultNamespace,
+			FetchImage:       cfg.FetchImage,
+			NodeImage:        cfg.NodeImage,
+			RegistrySecret:   cfg.RegistrySecret,
+			PlainHTTP: func(host string) bool {
+				_, plain := allow.Allows(host)
+				return plain
+			},
+			Reverify:         cfg.Reverify,
+			RolloutTimeout:   time.Duration(cfg.RolloutTimeout),
+			ProgressDeadline: time.Duration(cfg.ProgressDeadline),
+			Log:              log.With("component", "runtime"),
+		})
 	}
 	return nil, errors.New("unknown runtime " + cfg.Runtime + "; use none, local or kubernetes")
 }
@@ -46,7 +81,13 @@ func withRuntime(ctx context.Context, cfg config.Config, d *Deps) (func(), error
 	if d.Runtime != nil {
 		return func() {}, nil
 	}
-	rt, err := NewRuntime(ctx, cfg, d.Log)
+	var configs k8sruntime.ConfigReader
+	if a, ok := d.Admitter.(interface {
+		ArtifactConfig(context.Context, string) (*artifact.Config, error)
+	}); ok {
+		configs = a.ArtifactConfig
+	}
+	rt, err := NewRuntime(ctx, cfg, d.Log, configs)
 	if err != nil {
 		return nil, err
 	}

@@ -80,6 +80,19 @@ func Build(ctx context.Context, cfg config.Config, d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The admitter comes first: the Kubernetes runtime reads artifact
+	// configs through its guarded, allow-listed registry client.
+	if d.Admitter == nil {
+		a, err := NewAdmitter(cfg, d.Log)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		if cfg.Registries == "" {
+			d.Log.Warn("no registry is allowed (--registries / AETHER_REGISTRIES is empty): every deployment will be refused with registry_not_allowed")
+		}
+		d.Admitter = a
+	}
 	closeRuntime, err := withRuntime(ctx, cfg, &d)
 	if err != nil {
 		st.Close()
