@@ -9,7 +9,7 @@ LDFLAGS  := -s -w -X github.com/aetherengine/aether/pkg/version.Version=$(VERSIO
 .PHONY: help build test test-short bench lint fmt e2e e2e-k8s fuzz demo clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build the binaries into bin/
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
@@ -20,9 +20,11 @@ test: ## unit and integration tests (real registries, SQLite, PostgreSQL)
 test-short: ## fast tests only
 	$(GO) test -short -count=1 $(PKGS)
 
-bench: ## benchmarks: Go benchmarks plus the packaging comparison script
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/...
+bench: ## benchmarks, each against a baseline in the same run: Go benchmarks, packaging, fetch, deploy latency
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/... ./controlplane/...
 	./scripts/bench-build.sh
+	./scripts/bench-fetch.sh
+	./scripts/bench-deploy.sh
 
 lint: ## gofmt + go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
