@@ -14,7 +14,9 @@ registry="${AETHER_DEMO_REGISTRY:-127.0.0.1:5000}"
 log="$(mktemp -t aether-up.XXXXXX.log)"
 bin/aether up --addr "$addr" --registry-addr "$registry" >"$log" 2>&1 &
 up=$!
-trap 'kill -TERM $up 2>/dev/null; wait $up 2>/dev/null || true' EXIT INT TERM
+stop() { kill -TERM $up 2>/dev/null; wait $up 2>/dev/null || true; }
+trap stop EXIT
+trap 'stop; exit 0' INT TERM
 
 for _ in $(seq 1 100); do
   if curl -fsS "http://$addr/healthz" >/dev/null 2>&1; then break; fi
