@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aetherengine/aether/controlplane/admission/admissiontest"
+	"github.com/aetherengine/aether/internal/exampleapp"
 	"github.com/aetherengine/aether/internal/regtest"
 	"github.com/aetherengine/aether/internal/testtools"
 	"github.com/aetherengine/aether/pkg/api"
@@ -34,7 +35,7 @@ func TestDeployWithTheCLI(t *testing.T) {
 	env := append([]string{"AETHER_CACHE_DIR=" + t.TempDir(), "COSIGN_PASSWORD=e2e-password"}, cp.env...)
 	must(t, env, "aether", "keygen", keys)
 
-	app := copyDir(t, "../examples/hello")
+	app := exampleapp.Copy(t, "hello")
 	layout := filepath.Join(t.TempDir(), "layout")
 	digest := strings.TrimSpace(must(t, env, "aether", "build", app, "--layout", layout).stdout)
 	if err := os.WriteFile(filepath.Join(app, "VERSION"), []byte("2\n"), 0o644); err != nil {

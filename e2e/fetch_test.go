@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aetherengine/aether/internal/exampleapp"
+
 	"github.com/aetherengine/aether/internal/regtest"
 )
 
@@ -22,7 +24,7 @@ func TestBuildPushFetchRun(t *testing.T) {
 	if err != nil {
 		t.Skip("node is not installed")
 	}
-	app := copyDir(t, "../examples/hello")
+	app := exampleapp.Copy(t, "hello")
 	env := []string{"AETHER_CACHE_DIR=" + t.TempDir()}
 	layout := filepath.Join(t.TempDir(), "layout")
 	digest := strings.TrimSpace(must(t, env, "aether", "build", app, "--layout", layout).stdout)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aetherengine/aether/internal/exampleapp"
 )
 
 // upEnv starts `aether up` with its own state, config and cache, on free
@@ -80,7 +82,7 @@ func (devNull) Write(p []byte) (int, error) { return len(p), nil }
 // new answer, and the dependency layer was not uploaded again.
 func TestUpAndDeploy(t *testing.T) {
 	env := upEnv(t)
-	app := copyDir(t, "../examples/hello")
+	app := exampleapp.Copy(t, "hello")
 
 	first := must(t, env, "aether", "deploy", app)
 	url := strings.TrimSpace(first.stdout)

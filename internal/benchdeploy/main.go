@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aetherengine/aether/internal/exampleapp"
 	"github.com/aetherengine/aether/internal/testtools"
 )
 
@@ -87,7 +88,7 @@ func run(runs int, binDir string) error {
 	go io.Copy(io.Discard, out)
 
 	app := filepath.Join(root, "hello")
-	if err := copyApp("examples/hello", app); err != nil {
+	if err := exampleapp.CopyTo(exampleapp.Dir("hello"), app); err != nil {
 		return err
 	}
 	greeting := filepath.Join(app, "lib", "greeting.js")
@@ -248,26 +249,6 @@ func findSBOM(layout, dst string) error {
 		}
 	}
 	return fmt.Errorf("no SBOM in %s", layout)
-}
-
-func copyApp(src, dst string) error {
-	return filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if fi.IsDir() && (fi.Name() == "node_modules" || fi.Name() == ".aether") {
-			return filepath.SkipDir
-		}
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, fi.Mode().Perm())
-	})
 }
 
 func freeAddr() string {

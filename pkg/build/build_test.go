@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aetherengine/aether/internal/exampleapp"
+
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/aetherengine/aether/pkg/artifact"
@@ -20,35 +22,8 @@ import (
 	"github.com/aetherengine/aether/pkg/sbom"
 )
 
-// copyExample copies examples/hello (without node_modules or .aether) into
-// a temp dir, so tests can change it.
-func copyExample(t testing.TB) string {
-	t.Helper()
-	src := filepath.Join("..", "..", "examples", "hello")
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".aether") {
-			return filepath.SkipDir
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+// copyExample copies examples/hello into a temp dir, so tests can change it.
+func copyExample(t testing.TB) string { return exampleapp.Copy(t, "hello") }
 
 func requireNode(t testing.TB) {
 	t.Helper()

@@ -2,10 +2,10 @@ package publish
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/aetherengine/aether/internal/exampleapp"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,16 +23,7 @@ func buildExample(t *testing.T) *build.Result {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed: publish tests build examples/hello for real")
 	}
-	src := filepath.Join("..", "..", "examples", "hello")
-	dir := t.TempDir()
-	for _, f := range []string{"package.json", "package-lock.json", "server.js", "lib/greeting.js"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
-	}
+	dir := exampleapp.Copy(t, "hello")
 	res, err := build.Build(context.Background(), build.Options{Dir: dir, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

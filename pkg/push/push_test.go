@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aetherengine/aether/internal/exampleapp"
+
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/aetherengine/aether/internal/regtest"
@@ -45,16 +47,7 @@ func buildExample(t testing.TB, greeting string) *build.Result {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed: push tests build examples/hello for real")
 	}
-	src := filepath.Join("..", "..", "examples", "hello")
-	dir := t.TempDir()
-	for _, f := range []string{"package.json", "package-lock.json", "server.js", "lib/greeting.js", ".aetherignore"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
-	}
+	dir := exampleapp.Copy(t, "hello")
 	if greeting != "" {
 		os.WriteFile(filepath.Join(dir, "lib", "greeting.js"), []byte("module.exports = { greeting: () => '"+greeting+"' };\n"), 0o644)
 	}

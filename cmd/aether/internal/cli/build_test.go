@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aetherengine/aether/internal/exampleapp"
 
 	"github.com/aetherengine/aether/internal/regtest"
 )
@@ -27,17 +28,7 @@ func exampleCopy(t testing.TB) string {
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed: the CLI tests build examples/hello for real")
 	}
-	src := filepath.Join("..", "..", "..", "..", "examples", "hello")
-	dir := t.TempDir()
-	for _, f := range []string{"package.json", "package-lock.json", "server.js", "lib/greeting.js", ".aetherignore"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
-	}
-	return dir
+	return exampleapp.Copy(t, "hello")
 }
 
 var digestLine = regexp.MustCompile(`^sha256:[0-9a-f]{64}\n$`)
