@@ -36,15 +36,16 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 10, "redeploys per flow")
+	appName := flag.String("app", "hello", "example app to deploy (a directory of examples/ with lib/greeting.js)")
 	binDir := flag.String("bin", "bin", "directory holding the aether binaries (make build)")
 	flag.Parse()
-	if err := run(*runs, *binDir); err != nil {
+	if err := run(*runs, *binDir, *appName); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdeploy:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, binDir string) error {
+func run(runs int, binDir, example string) error {
 	ctx := context.Background()
 	aether, err := filepath.Abs(filepath.Join(binDir, "aether"))
 	if err != nil {
@@ -87,8 +88,8 @@ func run(runs int, binDir string) error {
 	}
 	go io.Copy(io.Discard, out)
 
-	app := filepath.Join(root, "hello")
-	if err := exampleapp.CopyTo(exampleapp.Dir("hello"), app); err != nil {
+	app := filepath.Join(root, example)
+	if err := exampleapp.CopyTo(exampleapp.Dir(example), app); err != nil {
 		return err
 	}
 	greeting := filepath.Join(app, "lib", "greeting.js")
