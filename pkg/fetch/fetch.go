@@ -65,6 +65,21 @@ type Options struct {
 	UserAgent string
 	// Logger receives progress; nil discards it. Credentials never reach it.
 	Logger *slog.Logger
+	// SkipLayer, when set, is asked about each layer of the manifest; a
+	// layer it accepts is neither downloaded nor extracted, and the caller
+	// supplies its content (the local runtime shares one verified copy of
+	// an unchanged dependency layer between deployments). The manifest and
+	// config are still verified, and the other layers' files too.
+	SkipLayer func(layer v1.Descriptor) bool
+}
+
+// LayerResult says what happened to one layer.
+type LayerResult struct {
+	Digest string `json:"digest"`
+	// Role is the layer's dev.aetherengine.layer.role annotation.
+	Role string `json:"role,omitempty"`
+	// Skipped reports that Options.SkipLayer took it.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Result describes a successful fetch.
@@ -80,6 +95,10 @@ type Result struct {
 	Runtime artifact.Runtime `json:"runtime"`
 	App     artifact.App     `json:"app"`
 	Layers  int              `json:"layers"`
+	// LayerResults lists the manifest's layers in order.
+	LayerResults []LayerResult `json:"layerResults"`
+	// Config is the artifact's verified config (with the per-file lists).
+	Config *artifact.Config `json:"-"`
 	// Files, Dirs, Symlinks and Hardlinks count what was written.
 	Files     int `json:"files"`
 	Dirs      int `json:"dirs"`
@@ -226,13 +245,21 @@ func (f *fetcher) run(ctx context.Context, dest string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Runtime, res.App = cfg.Runtime, cfg.App
+	res.Runtime, res.App, res.Config = cfg.Runtime, cfg.App, cfg
 	res.Timings.Config = time.Since(t0)
 	ver = newFileVerifier(cfg)
 
 	t0 = time.Now()
 	buf := make([]byte, 64<<10)
 	for i, l := range m.Layers {
+		lr := LayerResult{Digest: l.Digest.String(), Role: l.Annotations[artifact.AnnotationLayerRole]}
+		if f.opts.SkipLayer != nil && f.opts.SkipLayer(l) {
+			lr.Skipped = true
+			res.LayerResults = append(res.LayerResults, lr)
+			f.log.Debug("layer skipped: the caller has it", "layer", i, "digest", lr.Digest)
+			continue
+		}
+		res.LayerResults = append(res.LayerResults, lr)
 		if verify {
 			ver.begin(i)
 		}

@@ -51,6 +51,9 @@ type Options struct {
 	KeepDeployments int
 	// Fetch configures registry access (credentials, limits).
 	Fetch fetch.Options
+	// NoSharedLayers extracts every layer for every deployment instead of
+	// sharing one verified copy of an unchanged dependency layer.
+	NoSharedLayers bool
 	Log   *slog.Logger
 }
 
@@ -62,6 +65,10 @@ type Runtime struct {
 	// ctx ends when the runtime closes; rollouts derive from it.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+
+	// layers shares unchanged dependency layers between deployments (nil
+	// with NoSharedLayers).
+	layers *sharedLayers
 
 	mu     sync.Mutex
 	apps   map[string]*app
@@ -120,7 +127,11 @@ func New(opts Options) (*Runtime, error) {
 		opts.Fetch.Logger = opts.Log
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Runtime{opts: opts, log: opts.Log, ctx: ctx, cancel: cancel, apps: map[string]*app{}, nodeVersions: map[string]string{}}, nil
+	rt := &Runtime{opts: opts, log: opts.Log, ctx: ctx, cancel: cancel, apps: map[string]*app{}, nodeVersions: map[string]string{}}
+	if !opts.NoSharedLayers {
+		rt.layers = &sharedLayers{dir: filepath.Join(abs, "layers")}
+	}
+	return rt, nil
 }
 
 // Name returns "local".

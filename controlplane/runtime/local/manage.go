@@ -205,4 +205,7 @@ func (rt *Runtime) prune(a *app) {
 		}
 		_ = os.RemoveAll(filepath.Join(path, "app"))
 	}
+	if rt.layers != nil {
+		rt.layers.prune()
+	}
 }

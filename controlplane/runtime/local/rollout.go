@@ -105,7 +105,12 @@ func (rt *Runtime) Deploy(ctx context.Context, r runtime.Rollout, report runtime
 
 	appDir := filepath.Join(depDir, "app")
 	log.Printf("fetching %s", pinned)
-	res, err := fetch.Fetch(ctx, pinned, appDir, rt.opts.Fetch)
+	fopts := rt.opts.Fetch
+	if rt.layers != nil {
+		fopts.SkipLayer = rt.layers.has
+	}
+	t0 := time.Now()
+	res, err := fetch.Fetch(ctx, pinned, appDir, fopts)
 	if err != nil {
 		if ctx.Err() != nil {
 			return cancelled()
@@ -113,7 +118,19 @@ func (rt *Runtime) Deploy(ctx context.Context, r runtime.Rollout, report runtime
 		log.Printf("fetch failed (%s): %v", fetch.ClassOf(err), err)
 		return fail(ReasonFetchFailed, "fetch %s failed (%s problem): %v", pinned, fetch.ClassOf(err), err)
 	}
-	log.Printf("fetched %d files (%d bytes) in %s", res.Files, res.Bytes, res.Timings.Total.Round(time.Millisecond))
+	if rt.layers != nil {
+		if err := rt.layers.link(appDir, res); err != nil {
+			log.Printf("fetch failed: %v", err)
+			return fail(ReasonFetchFailed, "%v", err)
+		}
+	}
+	shared := ""
+	for _, lr := range res.LayerResults {
+		if lr.Skipped {
+			shared = fmt.Sprintf("; dependency layer %s reused from an earlier deployment", shortDigest(lr.Digest))
+		}
+	}
+	log.Printf("fetched %d files (%d bytes) in %s%s", res.Files, res.Bytes, time.Since(t0).Round(time.Millisecond), shared)
 
 	launch := Launch{Deployment: dep.ID, Digest: res.Digest, Command: res.App.Command, NodeVersion: res.Runtime.Version,
 		Env: mergeEnv(r.App.Env, dep.Env)}
