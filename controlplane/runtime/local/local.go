@@ -54,7 +54,7 @@ type Options struct {
 	// NoSharedLayers extracts every layer for every deployment instead of
 	// sharing one verified copy of an unchanged dependency layer.
 	NoSharedLayers bool
-	Log   *slog.Logger
+	Log            *slog.Logger
 }
 
 // Runtime is the local runtime. It implements runtime.Runtime,
