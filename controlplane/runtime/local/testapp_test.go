@@ -40,10 +40,12 @@ func testApp(mode string) int {
 			_ = os.WriteFile(filepath.Join(dir, version+suffix), []byte(body), 0o600)
 		}
 	}
-	mark(".pid", fmt.Sprint(os.Getpid()))
-	fmt.Printf("testapp %s starting in mode %s\n", version, mode)
+	// Catch SIGTERM before announcing the pid: a test that waits for the
+	// pid file may stop the process at once.
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
+	mark(".pid", fmt.Sprint(os.Getpid()))
+	fmt.Printf("testapp %s starting in mode %s\n", version, mode)
 	switch mode {
 	case "crash":
 		fmt.Fprintf(os.Stderr, "boom: %s cannot reach its database\n", version)
