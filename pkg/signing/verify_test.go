@@ -2,13 +2,13 @@ package signing_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/aetherengine/aether/pkg/signing/signingtest"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
@@ -180,7 +180,7 @@ func TestVerify(t *testing.T) {
 		{
 			name: "tampered bundle",
 			setup: func(t *testing.T, repo *remote.Repository, s ocispec.Descriptor) (ocispec.Descriptor, signing.Policy) {
-				attachBundle(t, repo, s, tamper(t, bundleFor(t, s, a, signing.PredicateSignature, nil)), signing.PredicateSignature)
+				attachBundle(t, repo, s, signingtest.Tamper(t, bundleFor(t, s, a, signing.PredicateSignature, nil)), signing.PredicateSignature)
 				attest(t, repo, s, a, signing.PredicateCycloneDX, sbom)
 				return s, trustA
 			},
@@ -356,28 +356,4 @@ func checkVerdict(t *testing.T, res *signing.Result, err error, want signing.Rea
 		}
 	}
 	t.Logf("refused as expected: %v", err)
-}
-
-// tamper changes the signed statement inside a bundle and keeps the
-// signature, as someone editing a bundle in the registry would.
-func tamper(t *testing.T, bundle []byte) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(bundle, &m); err != nil {
-		t.Fatal(err)
-	}
-	env := m["dsseEnvelope"].(map[string]any)
-	payload, err := base64.StdEncoding.DecodeString(env["payload"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(payload, &st); err != nil {
-		t.Fatal(err)
-	}
-	st["predicate"] = map[string]any{"tampered": true}
-	payload, _ = json.Marshal(st)
-	env["payload"] = base64.StdEncoding.EncodeToString(payload)
-	out, _ := json.Marshal(m)
-	return out
 }

@@ -2,9 +2,9 @@ package admissiontest
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"testing"
+
+	"github.com/aetherengine/aether/pkg/signing/signingtest"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -39,28 +39,5 @@ func AttachBundle(t testing.TB, repo referrers.Target, subject ocispec.Descripto
 }
 
 // Tamper changes the signed statement inside a bundle and keeps its
-// signature, as someone editing a bundle in the registry would.
-func Tamper(t testing.TB, bundle []byte) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(bundle, &m); err != nil {
-		t.Fatal(err)
-	}
-	env, ok := m["dsseEnvelope"].(map[string]any)
-	if !ok {
-		t.Fatal("bundle has no dsseEnvelope")
-	}
-	payload, err := base64.StdEncoding.DecodeString(env["payload"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(payload, &st); err != nil {
-		t.Fatal(err)
-	}
-	st["predicate"] = map[string]any{"tampered": true}
-	payload, _ = json.Marshal(st)
-	env["payload"] = base64.StdEncoding.EncodeToString(payload)
-	out, _ := json.Marshal(m)
-	return out
-}
+// signature (see signingtest.Tamper).
+func Tamper(t testing.TB, bundle []byte) []byte { return signingtest.Tamper(t, bundle) }
